@@ -1,0 +1,185 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from clients.forms import AssignWorksheetForm, PartnerAdminForm
+from clients.models import Couple, Partner
+from therapy import access, dashboard
+from therapy.admin_site import ScopedAdmin
+from worksheets.assignments import AssignmentError, assign_worksheet
+
+
+class PartnerInline(admin.StackedInline):
+    model = Partner
+    form = PartnerAdminForm
+    extra = 2
+    max_num = 2
+    min_num = 1
+    fields = [
+        "display_name",
+        "email",
+        "phone",
+        "time_zone",
+        ("quiet_hours_start", "quiet_hours_end"),
+        "preferred_hour",
+        "reminders_enabled",
+    ]
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 0 if obj else 2
+
+    def has_view_permission(self, request, obj=None):
+        return access.can_use_dashboard(request.user)
+
+    has_add_permission = has_change_permission = has_view_permission
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Couple)
+class CoupleAdmin(ScopedAdmin):
+    scope = staticmethod(access.couples_for)
+    list_display = ["label", "status", "partner_names", "submitted_total", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["label", "partners__display_name"]
+    inlines = [PartnerInline]
+    readonly_fields = ["worksheet_progress"]
+    change_form_template = "admin/clients/couple/change_form.html"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("partners")
+            .annotate(
+                submitted=Count(
+                    "assignments__responses",
+                    filter=Q(assignments__responses__status="submitted"),
+                )
+            )
+        )
+
+    def get_fields(self, request, obj=None):
+        fields = ["label", "status"]
+        if access.is_operator(request.user):
+            fields += ["practice", "counselors"]
+        return [*fields, "worksheet_progress"] if obj else fields
+
+    def has_add_permission(self, request):
+        return access.counselor_for(request.user) is not None or access.is_operator(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return access.can_use_dashboard(request.user)
+
+    @admin.display(description="Partners")
+    def partner_names(self, couple):
+        return ", ".join(partner.display_name for partner in couple.partners.all())
+
+    @admin.display(description="Worksheets handed in", ordering="submitted")
+    def submitted_total(self, couple):
+        return couple.submitted
+
+    @admin.display(description="Worksheets")
+    def worksheet_progress(self, couple):
+        partners = list(couple.partners.all())
+        rows = [
+            dashboard.assignment_progress(assignment, partners)
+            for assignment in couple.assignments.select_related("template").prefetch_related(
+                "responses"
+            )
+        ]
+        if not rows:
+            return "No worksheets assigned yet."
+        cells = []
+        for row in rows:
+            states = format_html(
+                "".join("<td>{}</td>" for _ in row.states),
+                *[self._state_link(state) for state in row.states],
+            )
+            cells.append(
+                format_html(
+                    "<tr><td>{}</td><td>{}</td><td>{}</td>{}</tr>",
+                    row.assignment.template.title,
+                    timezone.localtime(row.assignment.due_at).strftime("%d %b %Y"),
+                    row.assignment.get_status_display(),
+                    states,
+                )
+            )
+        header = format_html(
+            "".join("<th>{}</th>" for _ in partners), *[p.display_name for p in partners]
+        )
+        return format_html(
+            '<table class="progress-table"><thead><tr><th>Worksheet</th><th>Due</th>'
+            "<th>Status</th>{}</tr></thead><tbody>{}</tbody></table>",
+            header,
+            format_html("".join("{}" for _ in cells), *cells),
+        )
+
+    @staticmethod
+    def _state_link(state):
+        if state.response is None:
+            return state.label
+        url = reverse("admin:worksheets_response_change", args=[state.response.pk])
+        return format_html('<a href="{}">{}</a>', url, state.label)
+
+    def save_model(self, request, obj, form, change):
+        counselor = access.counselor_for(request.user)
+        if not change and counselor is not None and not access.is_operator(request.user):
+            obj.practice = counselor.practice
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        counselor = access.counselor_for(request.user)
+        if not change and counselor is not None and not access.is_operator(request.user):
+            form.instance.counselors.add(counselor)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/assign/",
+                self.admin_site.admin_view(self.assign_view),
+                name="clients_couple_assign",
+            ),
+            *super().get_urls(),
+        ]
+
+    def assign_view(self, request, object_id):
+        couple = access.get_couple_for(request.user, object_id)
+        if not self.has_change_permission(request, couple):
+            raise PermissionDenied
+        form = AssignWorksheetForm(
+            request.POST or None, practice_time_zone=couple.practice.time_zone
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                assignment = assign_worksheet(
+                    couple=couple,
+                    template=form.cleaned_data["template"],
+                    due_at=form.due_at(),
+                    assigned_by=access.counselor_for(request.user),
+                    now=timezone.now(),
+                )
+            except AssignmentError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request,
+                    f"“{assignment.template.title}” assigned. Both partners will get an "
+                    "e-mail with their personal link.",
+                )
+                return redirect("admin:clients_couple_change", couple.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Assign a worksheet to {couple.label}",
+            "couple": couple,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/clients/couple/assign.html", context)

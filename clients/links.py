@@ -1,0 +1,48 @@
+"""Personal sign-in links for partners.
+
+The token is 256 random bits and only its SHA-256 hash is stored, so a copy of the database
+cannot be turned into working links.
+"""
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.urls import reverse
+
+from clients.models import Partner, PortalLink
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_link(*, partner: Partner, now: dt.datetime) -> str:
+    """Create a link for `partner` and return its token (shown once, in the message)."""
+    token = secrets.token_urlsafe(32)
+    PortalLink.objects.create(
+        partner=partner,
+        token_hash=hash_token(token),
+        email=partner.email,
+        created_at=now,
+        expires_at=now + settings.PORTAL_LINK_LIFETIME,
+    )
+    return token
+
+
+def link_url(token: str) -> str:
+    return settings.SITE_URL + reverse("portal:open-link", args=[token])
+
+
+def find_usable_link(token_hash: str, now: dt.datetime) -> PortalLink | None:
+    link = (
+        PortalLink.objects.select_related("partner__couple").filter(token_hash=token_hash).first()
+    )
+    if link is None or not link.is_usable(now):
+        return None
+    return link
+
+
+def mark_used(link: PortalLink, now: dt.datetime) -> None:
+    PortalLink.objects.filter(pk=link.pk).update(last_used_at=now)

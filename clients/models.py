@@ -1,0 +1,88 @@
+import datetime as dt
+
+from django.db import models
+
+from therapy.models import Counselor, Practice
+from therapy.timezones import validate_time_zone
+
+
+class Couple(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        CLOSED = "closed", "Closed"
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="couples")
+    counselors = models.ManyToManyField(Counselor, related_name="couples")
+    label = models.CharField(
+        max_length=120, help_text="How the couple appears in your lists, e.g. “Rivera & Chen”."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["label"]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Partner(models.Model):
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="partners")
+    display_name = models.CharField(max_length=80)
+    email = models.EmailField()
+    phone = models.CharField(max_length=32, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    quiet_hours_start = models.TimeField(default=dt.time(21, 0))
+    quiet_hours_end = models.TimeField(default=dt.time(8, 0))
+    preferred_hour = models.PositiveSmallIntegerField(
+        default=18, help_text="Local hour (0–23) at which reminders are preferred."
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    reminders_enabled = models.BooleanField(default=True)
+    consented_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["couple", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(preferred_hour__lte=23), name="partner_preferred_hour_range"
+            ),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+
+class PortalLink(models.Model):
+    """A personal sign-in link. Only a hash of its token is kept."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="portal_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    # The link is void once the partner's address changes: it was sent to the old one.
+    email = models.EmailField()
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Link for partner {self.partner_id}"
+
+    def is_usable(self, now: dt.datetime) -> bool:
+        return (
+            self.revoked_at is None
+            and now < self.expires_at
+            and self.email.lower() == self.partner.email.lower()
+        )

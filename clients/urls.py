@@ -1,0 +1,15 @@
+from django.urls import path
+
+from clients import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("p/<str:token>/", views.open_link, name="open-link"),
+    path("portal/welcome/", views.welcome, name="welcome"),
+    path("portal/signed-out/", views.signed_out, name="signed-out"),
+    path("portal/sign-out/", views.sign_out_view, name="sign-out"),
+    path("portal/", views.home, name="home"),
+    path("portal/worksheets/<int:response_id>/", views.worksheet, name="worksheet"),
+    path("portal/worksheets/<int:response_id>/result/", views.result, name="result"),
+]

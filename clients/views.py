@@ -1,0 +1,146 @@
+"""The client portal: what a partner sees after opening their personal link."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clients import portal
+from clients.links import find_usable_link, hash_token, mark_used
+from therapy.access import get_response_of_partner, responses_of_partner
+from worksheets.forms import AnswerForm, draft_answers, initial_from_answers
+from worksheets.responses import ResponseClosed, save_draft, submit_response
+
+
+@never_cache
+def open_link(request, token):
+    """Keep the token's hash in the session and move it out of the address bar.
+
+    Opening the link signs nobody in: mail scanners open links too. The Continue button does.
+    """
+    request.session[portal.PENDING_LINK_KEY] = hash_token(token)
+    response = redirect("portal:welcome")
+    # The token is in this address only; nothing may pass it on as a referrer.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def welcome(request):
+    now = timezone.now()
+    link = find_usable_link(request.session.get(portal.PENDING_LINK_KEY, ""), now)
+    if link is None:
+        return render(request, "clients/link_invalid.html", status=410)
+    if request.method == "POST":
+        portal.sign_in(request, link)
+        mark_used(link, now)
+        return redirect("portal:home")
+    return render(request, "clients/welcome.html", {"partner": link.partner})
+
+
+@never_cache
+def signed_out(request):
+    return render(request, "clients/signed_out.html")
+
+
+@require_POST
+def sign_out_view(request):
+    portal.sign_out(request)
+    return redirect("portal:signed-out")
+
+
+@portal.partner_required
+def home(request):
+    responses = list(
+        responses_of_partner(request.partner)
+        .select_related("assignment__template")
+        .order_by("due_at")
+    )
+    open_work = [r for r in responses if not r.is_submitted and r.assignment.is_active]
+    finished = [r for r in responses if r.is_submitted]
+    return render(
+        request,
+        "clients/home.html",
+        {
+            "partner": request.partner,
+            "open_work": open_work,
+            "finished": finished,
+            "now": request.now,
+        },
+    )
+
+
+@portal.partner_required
+@require_http_methods(["GET", "POST"])
+def worksheet(request, response_id):
+    response = get_response_of_partner(request.partner, response_id)
+    if response.is_submitted:
+        return redirect("portal:result", response_id=response.pk)
+    if not response.assignment.is_active:
+        return render(request, "clients/closed.html", {"response": response}, status=410)
+    items = list(response.assignment.template.items.all())
+    if request.method == "GET":
+        form = AnswerForm(items=items, initial=initial_from_answers(response.answers))
+        return _render_worksheet(request, response, form)
+    try:
+        if request.POST.get("action") == "submit":
+            return _submit(request, response, items)
+        save_draft(
+            response_id=response.pk,
+            partner=request.partner,
+            answers=draft_answers(request.POST, items),
+            now=request.now,
+        )
+    except ResponseClosed as closed:
+        messages.error(request, str(closed))
+        return redirect("portal:home")
+    messages.success(request, "Your answers are saved. You can come back and finish later.")
+    return redirect("portal:worksheet", response_id=response.pk)
+
+
+def _submit(request, response, items):
+    form = AnswerForm(request.POST, items=items)
+    if not form.is_valid():
+        # Keep what was typed, then show the form again with a message at each item.
+        save_draft(
+            response_id=response.pk,
+            partner=request.partner,
+            answers=draft_answers(request.POST, items),
+            now=request.now,
+        )
+        return _render_worksheet(request, response, form, status=400)
+    submit_response(
+        response_id=response.pk, partner=request.partner, answers=form.answers(), now=request.now
+    )
+    return redirect("portal:result", response_id=response.pk)
+
+
+def _render_worksheet(request, response, form, status=200):
+    template = response.assignment.template
+    answered = sum(1 for name in form.fields if form[name].value() not in (None, ""))
+    context = {
+        "response": response,
+        "worksheet": template,
+        "form": form,
+        "answered": answered,
+        "total": len(form.fields),
+    }
+    return render(request, "clients/worksheet.html", context, status=status)
+
+
+@portal.partner_required
+def result(request, response_id):
+    response = get_response_of_partner(request.partner, response_id)
+    if not response.is_submitted:
+        return redirect("portal:worksheet", response_id=response.pk)
+    return render(
+        request,
+        "clients/result.html",
+        {
+            "response": response,
+            "worksheet": response.assignment.template,
+            "scores": response.scores,
+        },
+    )

@@ -1,0 +1,83 @@
+"""The counselor dashboard: the Django admin, scoped to each counselor's caseload."""
+
+from django.contrib import admin
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+
+from therapy import access, dashboard, outbox
+
+
+class CounselorAdminSite(admin.AdminSite):
+    site_header = "Between sessions: counselor dashboard"
+    site_title = "Counselor dashboard"
+    index_title = "Your caseload"
+    index_template = "admin/counselor_home.html"
+
+    def has_permission(self, request):
+        return access.can_use_dashboard(request.user)
+
+    def index(self, request, extra_context=None):
+        context = {
+            "caseload": dashboard.caseload_overview(request.user),
+            "now": timezone.now(),
+            "show_outbox": outbox.uses_file_outbox(),
+            **(extra_context or {}),
+        }
+        return super().index(request, extra_context=context)
+
+    def get_urls(self):
+        outbox_url = path("outbox/", self.admin_view(self.outbox_view), name="outbox")
+        return [outbox_url, *super().get_urls()]
+
+    def outbox_view(self, request):
+        """Messages written by the file e-mail backend, so a demo can follow a client's link.
+
+        Only messages to partners on the viewer's caseload are listed.
+        """
+        if not outbox.uses_file_outbox():
+            raise Http404("The outbox is only kept when e-mail is written to files.")
+        allowed = None
+        if not access.is_operator(request.user):
+            emails = access.partners_for(request.user).values_list("email", flat=True)
+            allowed = {email.lower() for email in emails}
+        context = {
+            **self.each_context(request),
+            "title": "Sent messages",
+            "messages_sent": outbox.recent_messages(allowed_recipients=allowed),
+        }
+        return TemplateResponse(request, "admin/outbox.html", context)
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """Read-only by default; rows come from `scope(user)` and anything else answers 404."""
+
+    scope = None
+
+    def get_queryset(self, request):
+        queryset = self.scope(request.user)
+        if self.list_select_related:
+            queryset = queryset.select_related(*self.list_select_related)
+        return queryset
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("Not found.")
+        return obj
+
+    def has_module_permission(self, request):
+        return access.can_use_dashboard(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return access.can_use_dashboard(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,47 @@
+"""The Celery application: broker settings, limits and the beat schedule, all in one place."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "therapy.settings")
+
+app = Celery("therapy")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_serializer="json",
+    accept_content=["json"],
+    result_serializer="json",
+    task_ignore_result=True,
+    # A send is acknowledged only once it has run, and given back if its worker dies, so a
+    # killed worker loses nothing; the row lock in the send task makes a second run harmless.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_soft_time_limit=60,
+    task_time_limit=90,
+    broker_connection_retry_on_startup=True,
+    timezone="UTC",
+    enable_utc=True,
+)
+
+
+def _beat_schedule() -> dict:
+    from django.conf import settings
+
+    return {
+        # Claims reminders whose time has come (and ones whose lease ran out) and enqueues
+        # their sends. Local times live on the rows, so beat never needs a person's time zone.
+        "sweep-due-reminders": {
+            "task": "worksheets.tasks.sweep_due_reminders",
+            "schedule": float(settings.REMINDER_SWEEP_SECONDS),
+        },
+    }
+
+
+@app.on_after_configure.connect
+def _install_beat_schedule(sender, **kwargs):
+    sender.conf.beat_schedule = _beat_schedule()
+
+
+app.autodiscover_tasks()

@@ -1,0 +1,82 @@
+"""Read functions behind the counselor's dashboard. Query counts do not grow with rows."""
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+
+from clients.models import Couple, Partner
+from therapy.access import couples_for
+from worksheets.models import Assignment, Response
+
+RECENT_ASSIGNMENTS = 3
+
+
+@dataclass(frozen=True)
+class PartnerState:
+    partner: Partner
+    response: Response | None
+
+    @property
+    def label(self) -> str:
+        return self.response.get_status_display() if self.response else "Not assigned"
+
+
+@dataclass(frozen=True)
+class AssignmentProgress:
+    assignment: Assignment
+    states: list[PartnerState]
+
+    @property
+    def submitted_count(self) -> int:
+        return sum(1 for state in self.states if state.response and state.response.is_submitted)
+
+
+@dataclass(frozen=True)
+class CoupleOverview:
+    couple: Couple
+    partners: list[Partner]
+    assignments: list[AssignmentProgress]
+
+
+def assignment_progress(assignment: Assignment, partners: list[Partner]) -> AssignmentProgress:
+    # With recurring work a partner has several responses; the latest occurrence is the state.
+    latest: dict[int, Response] = {}
+    for response in assignment.responses.all():
+        current = latest.get(response.partner_id)
+        if current is None or response.occurrence > current.occurrence:
+            latest[response.partner_id] = response
+    return AssignmentProgress(
+        assignment, [PartnerState(partner, latest.get(partner.pk)) for partner in partners]
+    )
+
+
+def caseload_overview(user) -> list[CoupleOverview]:
+    """Each couple the user may see, with its latest assignments and each partner's state.
+
+    Four queries whatever the caseload: couples, partners, assignments, responses.
+    """
+    couples = (
+        couples_for(user)
+        .exclude(status=Couple.Status.CLOSED)
+        .prefetch_related(
+            "partners",
+            Prefetch(
+                "assignments",
+                queryset=Assignment.objects.exclude(status=Assignment.Status.CANCELLED)
+                .select_related("template")
+                .prefetch_related("responses")
+                .order_by("-due_at")[:RECENT_ASSIGNMENTS],
+            ),
+        )
+    )
+    overview = []
+    for couple in couples:
+        partners = list(couple.partners.all())
+        overview.append(
+            CoupleOverview(
+                couple,
+                partners,
+                [assignment_progress(a, partners) for a in couple.assignments.all()],
+            )
+        )
+    return overview

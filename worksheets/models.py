@@ -1,0 +1,190 @@
+from django.db import models
+from django.db.models import Q
+
+from clients.models import Couple, Partner
+from therapy.models import Counselor
+
+
+class WorksheetTemplate(models.Model):
+    """One version of a worksheet. A version that has been assigned never changes."""
+
+    slug = models.SlugField(max_length=80)
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    purpose = models.TextField()
+    instructions = models.TextField()
+    estimated_minutes = models.PositiveSmallIntegerField()
+    counselor_notes = models.TextField(blank=True)
+    scoring = models.JSONField(default=dict, blank=True)
+    source_hash = models.CharField(max_length=64, help_text="Hash of the file it was loaded from.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug", "version"], name="template_slug_version"),
+        ]
+
+    def __str__(self):
+        return f"{self.title} (v{self.version})"
+
+
+class WorksheetItem(models.Model):
+    class Kind(models.TextChoices):
+        AGREEMENT = "agreement", "Agreement scale"
+        TEXT = "text", "Free text"
+
+    class Visibility(models.TextChoices):
+        PRIVATE = "private", "Private: the partner and the counselor"
+        SHARED = "shared", "Shared with the other partner once both have submitted"
+        NEVER = "never", "Never shown to the other partner"
+
+    template = models.ForeignKey(WorksheetTemplate, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField()
+    key = models.SlugField(max_length=60)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    prompt = models.TextField()
+    help_text = models.TextField(blank=True)
+    required = models.BooleanField(default=True)
+    subscale = models.CharField(max_length=40, blank=True)
+    reverse_keyed = models.BooleanField(default=False)
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE
+    )
+    # Kind-specific settings: scale anchors, length limits.
+    options = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["template", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "key"], name="item_key_per_template"),
+            models.UniqueConstraint(fields=["template", "position"], name="item_position"),
+        ]
+
+    def __str__(self):
+        return self.key
+
+
+class Assignment(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        CANCELLED = "cancelled", "Cancelled"
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="assignments")
+    template = models.ForeignKey(
+        WorksheetTemplate, on_delete=models.PROTECT, related_name="assignments"
+    )
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    assigned_by = models.ForeignKey(
+        Counselor, on_delete=models.SET_NULL, null=True, related_name="assignments"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.template.title} for {self.couple.label}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Response(models.Model):
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="responses")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="responses")
+    occurrence = models.PositiveIntegerField(default=1)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NOT_STARTED)
+    answers = models.JSONField(default=dict, blank=True)
+    # Computed once, at submission, so that nothing re-scores a response by accident.
+    scores = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "partner", "occurrence"], name="one_response_per_occurrence"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.assignment} – {self.partner} #{self.occurrence}"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+    def is_overdue(self, now) -> bool:
+        return not self.is_submitted and self.due_at < now
+
+
+class ReminderQuerySet(models.QuerySet):
+    def claimable(self, now):
+        """Pending rows whose time has come, and claimed rows whose lease ran out."""
+        return self.filter(
+            Q(status=Reminder.Status.PENDING, due_at__lte=now)
+            | Q(status=Reminder.Status.CLAIMED, lease_until__lt=now)
+        )
+
+    def open(self):
+        return self.filter(status__in=[Reminder.Status.PENDING, Reminder.Status.CLAIMED])
+
+
+class Reminder(models.Model):
+    """Every message the system sends to a partner is one row: this table is the outbox."""
+
+    class Kind(models.TextChoices):
+        INVITATION = "invitation", "Invitation"
+        BEFORE_DUE = "before_due", "Two days before the due date"
+        DUE_DAY = "due_day", "On the due day"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CLAIMED = "claimed", "Claimed"
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Skipped"
+        CANCELLED = "cancelled", "Cancelled"
+        FAILED = "failed", "Failed"
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    channel = models.CharField(max_length=10, choices=Partner.Channel.choices)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=200, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    objects = ReminderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        constraints = [
+            # One message of each kind per response: a second row is impossible, not avoided.
+            models.UniqueConstraint(fields=["response", "kind"], name="one_reminder_per_kind"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"], name="reminder_pending_due", condition=Q(status="pending")
+            ),
+            models.Index(
+                fields=["lease_until"], name="reminder_claimed_lease", condition=Q(status="claimed")
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to partner {self.response.partner_id}"

@@ -56,7 +56,9 @@ def partner_required(view):
     def wrapper(request, *args, **kwargs):
         partner = signed_in_partner(request)
         if partner is None:
-            sign_out(request)
+            # Keep a pending link: a partner may open the portal before pressing Continue.
+            request.session.pop(PARTNER_KEY, None)
+            request.session.pop(LINK_KEY, None)
             return redirect("portal:signed-out")
         request.partner = partner
         request.now = timezone.now()

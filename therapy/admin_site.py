@@ -19,9 +19,10 @@ class CounselorAdminSite(admin.AdminSite):
         return access.can_use_dashboard(request.user)
 
     def index(self, request, extra_context=None):
+        now = timezone.now()
         context = {
-            "caseload": dashboard.caseload_overview(request.user),
-            "now": timezone.now(),
+            "caseload": dashboard.caseload_overview(request.user, now=now),
+            "now": now,
             "show_outbox": outbox.uses_file_outbox(),
             **(extra_context or {}),
         }

@@ -1,5 +1,6 @@
 """Read functions behind the counselor's dashboard. Query counts do not grow with rows."""
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
@@ -8,7 +9,8 @@ from clients.models import Couple, Partner
 from therapy.access import couples_for
 from worksheets.models import Assignment, Response
 
-RECENT_ASSIGNMENTS = 3
+# Older assignments stay on the couple's page; the home shows the recent weeks.
+RECENT_WINDOW = dt.timedelta(days=14)
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,9 @@ def assignment_progress(assignment: Assignment, partners: list[Partner]) -> Assi
     )
 
 
-def caseload_overview(user) -> list[CoupleOverview]:
-    """Each couple the user may see, with its latest assignments and each partner's state.
+def caseload_overview(user, *, now: dt.datetime) -> list[CoupleOverview]:
+    """Each couple the user may see, with the assignments due in the last two weeks or later,
+    and each partner's state.
 
     Four queries whatever the caseload: couples, partners, assignments, responses.
     """
@@ -65,7 +68,8 @@ def caseload_overview(user) -> list[CoupleOverview]:
                 queryset=Assignment.objects.exclude(status=Assignment.Status.CANCELLED)
                 .select_related("template")
                 .prefetch_related("responses")
-                .order_by("-due_at")[:RECENT_ASSIGNMENTS],
+                .filter(due_at__gte=now - RECENT_WINDOW)
+                .order_by("-due_at"),
             ),
         )
     )

@@ -114,6 +114,12 @@ def parse_template_file(path: Path) -> dict:
     scoring = data.get("scoring", {})
     _validate_scoring(path, scoring, items)
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    # Stored as a list: PostgreSQL's jsonb does not keep the order of an object's keys, and
+    # subscales are shown in the order the author wrote them.
+    scoring = {
+        **scoring,
+        "subscales": [{"key": key, **spec} for key, spec in scoring.get("subscales", {}).items()],
+    }
     return {
         "slug": data["slug"],
         "title": data["title"].strip(),

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 UTC = dt.UTC
 # The longest DST gap in use is one hour (older rules had two); three hours is a safe bound.
 _LONGEST_GAP_MINUTES = 180
+# A nudge must leave time to do the worksheet before it is due.
+DUE_DAY_LEAD = dt.timedelta(hours=4)
 
 
 @dataclass(frozen=True)
@@ -76,12 +78,16 @@ def default_reminder_slots(
     quiet: QuietHours,
 ) -> list[ReminderSlot]:
     """The invitation now, then nudges two days before and on the due day, at the partner's
-    preferred hour, each moved out of quiet hours. Nudges already past, or not before the due
-    time, are left out."""
+    preferred hour (or four hours before the due time, if that is earlier), each moved out of
+    quiet hours. Nudges already past, or not before the due time, are left out."""
     slots = [ReminderSlot("invitation", outside_quiet_hours(now, zone, quiet))]
     due_day = due_at.astimezone(zone).date()
     for kind, day in (("before_due", due_day - dt.timedelta(days=2)), ("due_day", due_day)):
-        moment = outside_quiet_hours(at_local_hour(day, preferred_hour, zone), zone, quiet)
+        moment = at_local_hour(day, preferred_hour, zone)
+        if moment > due_at - DUE_DAY_LEAD:
+            # The preferred hour comes too late on the due day to still be useful.
+            moment = due_at - DUE_DAY_LEAD
+        moment = outside_quiet_hours(moment, zone, quiet)
         if now < moment < due_at:
             slots.append(ReminderSlot(kind, moment))
     return slots

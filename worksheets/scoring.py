@@ -92,11 +92,14 @@ def score_subscale(
 
 
 def score_answers(*, items: list[ScaleItem], answers: dict, spec: dict) -> ScoreReport:
-    """Score every subscale named in the template's scoring spec."""
+    """Score every subscale of the template's scoring spec, in the spec's order.
+
+    `spec["subscales"]` is a list of {"key", "label", "items", "bands"}.
+    """
     by_key = {item.key: item for item in items}
     return ScoreReport(
         subscales=[
-            score_subscale(key, subscale_spec, by_key, answers)
-            for key, subscale_spec in spec.get("subscales", {}).items()
+            score_subscale(subscale_spec["key"], subscale_spec, by_key, answers)
+            for subscale_spec in spec.get("subscales", [])
         ]
     )

@@ -1,0 +1,168 @@
+"""The counselor's side of the loop, through the admin as a counselor would use it."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from clients.models import Couple
+from tests.conftest import login
+from worksheets.models import Assignment, Reminder
+from worksheets.responses import save_draft, submit_response
+
+
+def couple_form(label, partners):
+    data = {
+        "label": label,
+        "status": "active",
+        "partners-TOTAL_FORMS": str(len(partners)),
+        "partners-INITIAL_FORMS": "0",
+        "partners-MIN_NUM_FORMS": "1",
+        "partners-MAX_NUM_FORMS": "2",
+    }
+    for index, (name, email, zone) in enumerate(partners):
+        data.update(
+            {
+                f"partners-{index}-display_name": name,
+                f"partners-{index}-email": email,
+                f"partners-{index}-time_zone": zone,
+                f"partners-{index}-quiet_hours_start": "21:00",
+                f"partners-{index}-quiet_hours_end": "08:00",
+                f"partners-{index}-preferred_hour": "18",
+                f"partners-{index}-reminders_enabled": "on",
+            }
+        )
+    return data
+
+
+def test_a_counselor_creates_a_couple_with_two_partners(client, maya):
+    login(client, maya)
+    response = client.post(
+        reverse("admin:clients_couple_add"),
+        couple_form(
+            "Ortiz & Haddad",
+            [
+                ("Lena Ortiz", "lena@mail.example", "Europe/Berlin"),
+                ("Omar Haddad", "omar@mail.example", "Asia/Kathmandu"),
+            ],
+        ),
+    )
+    assert response.status_code == 302
+    couple = Couple.objects.get(label="Ortiz & Haddad")
+    assert couple.practice == maya.practice
+    assert list(couple.counselors.all()) == [maya]
+    assert sorted(couple.partners.values_list("time_zone", flat=True)) == [
+        "Asia/Kathmandu",
+        "Europe/Berlin",
+    ]
+
+
+def test_an_unknown_time_zone_gets_a_clear_message(client, maya):
+    login(client, maya)
+    response = client.post(
+        reverse("admin:clients_couple_add"),
+        couple_form("Ortiz & Haddad", [("Lena Ortiz", "lena@mail.example", "Mars/Olympus")]),
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice. Mars/Olympus" in response.content.decode()
+    assert not Couple.objects.filter(label="Ortiz & Haddad").exists()
+
+
+def test_a_counselor_assigns_a_worksheet_with_a_due_date(client, maya, couple, checkin):
+    login(client, maya)
+    due = (timezone.now() + dt.timedelta(days=7)).date()
+    url = reverse("admin:clients_couple_assign", args=[couple.pk])
+    page = client.get(url).content.decode()
+    assert "Weekly check-in on closeness and space" in page
+    response = client.post(url, {"template": checkin.pk, "due_date": due.isoformat()}, follow=True)
+    assert "assigned. Both partners will get an e-mail" in response.content.decode()
+    assignment = Assignment.objects.get(couple=couple)
+    assert assignment.assigned_by == maya
+    local_due = assignment.due_at.astimezone(ZoneInfo(maya.practice.time_zone))
+    assert (local_due.date(), local_due.strftime("%H:%M")) == (due, "23:59")
+    assert Reminder.objects.filter(response__assignment=assignment, kind="invitation").count() == 2
+
+
+def test_a_due_date_in_the_past_is_refused_with_a_message(client, maya, couple, checkin):
+    login(client, maya)
+    url = reverse("admin:clients_couple_assign", args=[couple.pk])
+    response = client.post(url, {"template": checkin.pk, "due_date": "2020-01-01"})
+    assert "Choose today or a later date." in response.content.decode()
+    assert not Assignment.objects.exists()
+
+
+def test_the_couple_page_shows_each_partners_state(client, maya, couple, checkin, partner_a):
+    from worksheets.assignments import assign_worksheet
+
+    now = timezone.now()
+    assignment = assign_worksheet(
+        couple=couple,
+        template=checkin,
+        due_at=now + dt.timedelta(days=3),
+        assigned_by=maya,
+        now=now,
+    )
+    response_a = assignment.responses.get(partner=partner_a)
+    save_draft(response_id=response_a.pk, partner=partner_a, answers={"confided": 2}, now=now)
+    login(client, maya)
+    page = client.get(reverse("admin:clients_couple_change", args=[couple.pk])).content.decode()
+    assert "Draft" in page and "Not started" in page
+
+
+def test_the_counselor_reads_a_submitted_response_with_its_answers_and_scores(
+    client, maya, couple, checkin, partner_a
+):
+    from worksheets.assignments import assign_worksheet
+
+    now = timezone.now()
+    assignment = assign_worksheet(
+        couple=couple,
+        template=checkin,
+        due_at=now + dt.timedelta(days=3),
+        assigned_by=maya,
+        now=now,
+    )
+    response_a = assignment.responses.get(partner=partner_a)
+    submit_response(
+        response_id=response_a.pk,
+        partner=partner_a,
+        now=now,
+        answers={
+            "confided": 5,
+            "own_time": 2,
+            "needs_on_hold": 4,
+            "went_it_alone": 1,
+            "balance_felt_right": 3,
+            "note_for_counselor": "Private thought for Maya",
+        },
+    )
+    login(client, maya)
+    page = client.get(reverse("admin:worksheets_response_change", args=[response_a.pk]))
+    content = page.content.decode()
+    assert "5 – Strongly agree" in content
+    assert "Private thought for Maya" in content
+    assert "Putting your needs on hold" in content and "4.0 of 5" in content
+    assert "not a diagnosis" in content
+
+
+@pytest.mark.parametrize("couples", [5, 50])
+def test_the_counselor_home_runs_a_fixed_number_of_queries(
+    client, maya, checkin, couples, django_assert_max_num_queries
+):
+    from tests.factories import couple_with_partners
+    from worksheets.assignments import assign_worksheet
+
+    now = timezone.now()
+    for n in range(couples):
+        c = couple_with_partners(counselor=maya, label=f"Couple {n:02}")
+        assign_worksheet(
+            couple=c, template=checkin, due_at=now + dt.timedelta(days=3), assigned_by=maya, now=now
+        )
+    login(client, maya)
+    # Session, user, counselor profile (twice: permission check and scoping), couples,
+    # partners, assignments, responses; the same whatever the number of couples.
+    with django_assert_max_num_queries(10):
+        page = client.get("/admin/")
+    assert page.content.decode().count("Weekly check-in on closeness and space") == couples

@@ -48,7 +48,6 @@ def object_urls(couple):
 
 
 def test_a_counselor_never_sees_another_caseload_on_any_list(client, maya, both_caseloads):
-    mine, theirs = both_caseloads
     login(client, maya)
     pages = [client.get("/admin/"), *[client.get(url) for url in changelist_urls()]]
     for page in pages:

@@ -57,5 +57,5 @@ def test_a_malformed_item_is_rejected_naming_the_file_and_the_item(db, library_c
 
 def test_a_file_that_is_not_yaml_is_rejected_with_its_name(db, library_copy):
     (library_copy / "broken.yaml").write_text("slug: [unclosed\n")
-    with pytest.raises(WorksheetFileError, match="broken.yaml"):
+    with pytest.raises(WorksheetFileError, match=r"broken\.yaml"):
         load_library(library_copy)

@@ -1,0 +1,43 @@
+import pytest
+
+from tests.integration.processes import flush_broker, process_env, running, wait_for
+
+
+@pytest.fixture
+def mail_dir(tmp_path):
+    path = tmp_path / "mail"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def celery_processes(transactional_db, live_server, mail_dir, tmp_path):
+    """A real Celery worker and beat on Redis and the test PostgreSQL database."""
+    flush_broker()
+    env = process_env(mail_dir=mail_dir, site_url=live_server.url)
+    worker_log, beat_log = tmp_path / "worker.log", tmp_path / "beat.log"
+    worker_cmd = [
+        "celery",
+        "-A",
+        "therapy",
+        "worker",
+        "--pool=prefork",
+        "--concurrency=2",
+        "--loglevel=INFO",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    beat_cmd = [
+        "celery",
+        "-A",
+        "therapy",
+        "beat",
+        "--loglevel=INFO",
+        f"--schedule={tmp_path / 'beat-schedule'}",
+    ]
+    with (
+        running(worker_cmd, env=env, log=worker_log) as worker,
+        running(beat_cmd, env=env, log=beat_log) as beat,
+    ):
+        wait_for(lambda: b"ready" in worker_log.read_bytes(), timeout=60, what="the worker")
+        yield {"worker": worker, "beat": beat, "worker_log": worker_log, "beat_log": beat_log}

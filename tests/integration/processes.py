@@ -1,0 +1,96 @@
+"""Starting the project's real processes (Celery worker and beat, gunicorn) for a test."""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_database_url() -> str:
+    """The URL of the database pytest-django created, so child processes share it."""
+    db = connection.settings_dict
+    user = db["USER"] or "postgres"
+    auth = f"{user}:{db['PASSWORD']}" if db["PASSWORD"] else user
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def process_env(*, mail_dir: Path, site_url: str = "http://127.0.0.1:8000", **extra) -> dict:
+    env = {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "EMAIL_BACKEND": "therapy.mailfiles.MessageFileBackend",
+        "EMAIL_FILE_PATH": str(mail_dir),
+        "SITE_URL": site_url,
+        "REMINDER_SWEEP_SECONDS": "1",
+        "LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.update({key: str(value) for key, value in extra.items()})
+    return env
+
+
+def command(argv: list[str]) -> list[str]:
+    """Run an entry point (gunicorn, celery) from this virtualenv."""
+    return [str(BIN / argv[0]), *argv[1:]]
+
+
+@contextlib.contextmanager
+def running(argv: list[str], *, env: dict, log: Path):
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command(argv),
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield process
+        finally:
+            stop(process)
+
+
+def stop(process: subprocess.Popen, sig=signal.SIGTERM) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def wait_for(predicate, *, timeout: float, interval: float = 0.25, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"Timed out after {timeout}s waiting for {what}")
+
+
+def flush_broker() -> None:
+    import redis
+
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()

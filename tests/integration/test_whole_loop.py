@@ -61,7 +61,7 @@ def test_assign_invite_submit_and_remind_only_the_partner_who_has_not(
     browser = Browserless()
     welcome_url, welcome = browser.get(personal_link(invitation))
     assert welcome_url.endswith("/portal/welcome/")
-    home_url, home = browser.post_form(welcome_url, welcome, {})
+    _, home = browser.post_form(welcome_url, welcome, {})
     assert "Weekly check-in on closeness and space" in home
     response = Response.objects.get(partner=sam)
     form_url = f"{live_server.url}/portal/worksheets/{response.pk}/"

@@ -1,0 +1,23 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    DJANGO_ENV=production
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY therapy ./therapy
+COPY clients ./clients
+COPY worksheets ./worksheets
+COPY manage.py ./
+RUN pip install . \
+    && useradd --system --uid 1000 --home /app app \
+    && SECRET_KEY=collectstatic-only-0123456789abcdefghijklmnopqrstuvwxyz ALLOWED_HOSTS=build \
+       STATIC_ROOT=/app/staticfiles python manage.py collectstatic --noinput \
+    && chown -R app /app
+
+USER app
+ENV STATIC_ROOT=/app/staticfiles
+EXPOSE 8000
+CMD ["gunicorn", "therapy.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -31,8 +31,10 @@ def test_database_url() -> str:
 
 
 def process_env(*, mail_dir: Path, site_url: str = "http://127.0.0.1:8000", **extra) -> dict:
+    # The browser tests allow the ORM under an event loop in this process only.
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {
-        **os.environ,
+        **inherited,
         "DATABASE_URL": test_database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "EMAIL_BACKEND": "therapy.mailfiles.MessageFileBackend",

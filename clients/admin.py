@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from clients.forms import AssignWorksheetForm, PartnerAdminForm
+from clients.forms import AssignWorksheetForm, PartnerAdminForm, chosen_template
 from clients.models import Couple, Partner
 from therapy import access, dashboard
 from therapy.admin_site import ScopedAdmin
@@ -154,16 +154,20 @@ class CoupleAdmin(ScopedAdmin):
         couple = access.get_couple_for(request.user, object_id)
         if not self.has_change_permission(request, couple):
             raise PermissionDenied
+        template = chosen_template(request.POST or request.GET)
         form = AssignWorksheetForm(
-            request.POST or None, practice_time_zone=couple.practice.time_zone
+            request.POST if request.POST.get("confirm") else None,
+            practice_time_zone=couple.practice.time_zone,
+            template=template,
         )
-        if request.method == "POST" and form.is_valid():
+        if form.is_bound and form.is_valid():
             try:
                 assignment = assign_worksheet(
                     couple=couple,
                     template=form.cleaned_data["template"],
                     due_at=form.due_at(),
                     assigned_by=access.counselor_for(request.user),
+                    visibility_overrides=form.visibility_overrides(),
                     now=timezone.now(),
                 )
             except AssignmentError as error:
@@ -180,6 +184,7 @@ class CoupleAdmin(ScopedAdmin):
             "title": f"Assign a worksheet to {couple.label}",
             "couple": couple,
             "form": form,
+            "template": template,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/clients/couple/assign.html", context)

@@ -10,7 +10,7 @@ from clients import portal
 from clients.links import find_usable_link, hash_token, mark_used
 from therapy.access import get_response_of_partner, responses_of_partner
 from worksheets.forms import AnswerForm, draft_answers, initial_from_answers
-from worksheets.responses import ResponseClosed, save_draft, submit_response
+from worksheets.responses import ResponseClosed, save_draft, shared_item_keys, submit_response
 
 
 @never_cache
@@ -82,7 +82,7 @@ def worksheet(request, response_id):
         return render(request, "clients/closed.html", {"response": response}, status=410)
     items = list(response.assignment.template.items.all())
     if request.method == "GET":
-        form = AnswerForm(items=items, initial=initial_from_answers(response.answers))
+        form = AnswerForm(items=items, initial=initial_from_answers(response.answers, items))
         return _render_worksheet(request, response, form)
     try:
         if request.POST.get("action") == "submit":
@@ -118,14 +118,15 @@ def _submit(request, response, items):
 
 
 def _render_worksheet(request, response, form, status=200):
-    template = response.assignment.template
-    answered = sum(1 for name in form.fields if form[name].value() not in (None, ""))
     context = {
         "response": response,
-        "worksheet": template,
+        "worksheet": response.assignment.template,
         "form": form,
-        "answered": answered,
-        "total": len(form.fields),
+        "questions": form.questions(),
+        "shared_keys": shared_item_keys(response.assignment, form.items),
+        "time_zone": response.partner.time_zone,
+        "answered": form.answered_count(),
+        "total": len(form.items),
     }
     return render(request, "clients/worksheet.html", context, status=status)
 

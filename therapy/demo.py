@@ -112,6 +112,45 @@ def _week(couple, counselor, template, start, rng, story, last_week):
         )
 
 
+def _filled_in(template, rng, lean) -> dict:
+    """Plausible answers to any worksheet: `lean` > 0 agrees with the healthy items."""
+    answers = {}
+    for item in template.items.all():
+        options = item.options
+        if item.kind == "agreement":
+            agree = item.subscale.startswith("healthy") != item.reverse_keyed
+            answers[item.key] = rng.choice([4, 5] if agree == (lean > 0) else [1, 2, 3])
+        elif item.kind in ("scale", "perception"):
+            top = len(options["anchors"]) if "anchors" in options else 10
+            answers[item.key] = rng.randint(max(0, top // 2 - 2), top)
+        elif item.kind == "single_choice":
+            answers[item.key] = rng.choice(options["choices"])["value"]
+        elif item.kind == "multiple_choice":
+            picks = rng.sample(options["choices"], k=min(2, options["max_choices"]))
+            answers[item.key] = [choice["value"] for choice in picks]
+        elif item.kind == "time_split":
+            share = options["max_total"] // (len(options["categories"]) + 1)
+            answers[item.key] = {c["key"]: rng.randint(2, share) for c in options["categories"]}
+    return answers
+
+
+def _inventory(couple, counselor, template, start, rng, leans):
+    assignment = assign_worksheet(
+        couple=couple,
+        template=template,
+        assigned_by=counselor,
+        due_at=start + dt.timedelta(days=6),
+        now=start,
+    )
+    for response, lean in zip(assignment.responses.select_related("partner"), leans, strict=False):
+        submit_response(
+            response_id=response.pk,
+            partner=response.partner,
+            answers=_filled_in(template, rng, lean),
+            now=start + dt.timedelta(days=2, hours=rng.randint(1, 6)),
+        )
+
+
 @transaction.atomic
 def load_demo(*, now: dt.datetime) -> bool:
     """Create the demo data once; return False when it is already there."""
@@ -126,7 +165,8 @@ def load_demo(*, now: dt.datetime) -> bool:
     other = Counselor.objects.create(
         user=_user("counselor2", "Daniel", "Okoye", DEMO_PASSWORD), practice=practice
     )
-    template = latest_templates().get(slug="weekly-checkin")
+    library = latest_templates()
+    template = library.get(slug="weekly-checkin")
     for label, partners, weeks, story in COUPLES:
         couple = Couple.objects.create(practice=practice, label=label)
         couple.counselors.add(counselor)
@@ -137,6 +177,16 @@ def load_demo(*, now: dt.datetime) -> bool:
         for week in range(weeks, -1, -1):
             start = now - dt.timedelta(weeks=week, hours=1)
             _week(couple, counselor, template, start, rng, story, last_week=week == 0)
+        if weeks:
+            # The core inventory at the start of the work; one partner leans the other way.
+            _inventory(
+                couple,
+                counselor,
+                library.get(slug="balance-inventory"),
+                now - dt.timedelta(weeks=weeks, days=2),
+                rng,
+                leans=(1, 1) if story == "steady" else (1, -1),
+            )
     theirs = Couple.objects.create(practice=practice, label="Nakamura & Berg")
     theirs.counselors.add(other)
     Partner.objects.create(

@@ -1,10 +1,18 @@
 from django.contrib import admin, messages
+from django.db.models import Count
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from therapy import access
 from therapy.admin_site import ScopedAdmin
+from worksheets.answers import answer_text
 from worksheets.assignments import cancel_assignment
+from worksheets.forms import AnswerForm
+from worksheets.library import latest_templates
 from worksheets.models import Assignment, Reminder, Response, WorksheetItem, WorksheetTemplate
+from worksheets.responses import couple_result, other_partners_response
 
 
 @admin.register(Assignment)
@@ -44,6 +52,7 @@ class ResponseAdmin(ScopedAdmin):
         "submitted_at",
         "answer_table",
         "score_table",
+        "couple_table",
     ]
     readonly_fields = fields
 
@@ -60,18 +69,16 @@ class ResponseAdmin(ScopedAdmin):
         items = response.assignment.template.items.all()
         if not response.answers:
             return "No answers yet."
-        rows = []
-        for item in items:
-            value = response.answers.get(item.key)
-            if item.kind == WorksheetItem.Kind.AGREEMENT and isinstance(value, int):
-                value = f"{value} – {item.options['anchors'][value - 1]}"
-            rows.append(
-                (
-                    item.prompt,
-                    value if value not in (None, "") else "—",
-                    item.get_visibility_display(),
-                )
+        assignment = response.assignment
+        visibility = dict(WorksheetItem.Visibility.choices)
+        rows = [
+            (
+                item.prompt,
+                answer_text(item, response.answers.get(item.key)),
+                visibility[assignment.visibility_of(item)],
             )
+            for item in items
+        ]
         return format_html(
             "<table><thead><tr><th>Question</th><th>Answer</th><th>Who may see it</th></tr>"
             "</thead><tbody>{}</tbody></table>",
@@ -80,8 +87,8 @@ class ResponseAdmin(ScopedAdmin):
 
     @admin.display(description="Scores")
     def score_table(self, response):
-        subscales = response.scores.get("subscales", [])
-        if not subscales:
+        scores = response.scores
+        if not scores:
             return "Scored when submitted."
         rows = [
             (
@@ -89,13 +96,58 @@ class ResponseAdmin(ScopedAdmin):
                 f"{s['score']} of {s['maximum']}" if s["score"] is not None else "Incomplete",
                 s["band"] or "—",
             )
-            for s in subscales
+            for s in scores.get("subscales", [])
+        ]
+        if scores.get("preferred_balance") is not None:
+            rows.append(
+                (
+                    "Preferred balance (0 apart – 10 together)",
+                    f"{scores['preferred_balance']} of 10",
+                    "—",
+                )
+            )
+        if scores.get("lean"):
+            rows.append(
+                (
+                    "Lean",
+                    scores["lean"]["value"] if scores["lean"]["value"] is not None else "—",
+                    scores["lean"]["label"],
+                )
+            )
+        changes = ", ".join(
+            f"{key.replace('_', ' ')} {delta:+g}" for key, delta in scores.get("change", {}).items()
+        )
+        return format_html(
+            "<table><thead><tr><th>Measure</th><th>Score</th><th>Band</th></tr></thead>"
+            "<tbody>{}</tbody></table><p>Change since the previous time: {}</p><p>{}</p>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+            changes or "none to compare",
+            scores.get("disclaimer", ""),
+        )
+
+    @admin.display(description="The couple")
+    def couple_table(self, response):
+        result = couple_result(response)
+        if result is None:
+            return "Shown once both partners have submitted."
+        other = other_partners_response(response).partner.display_name
+        me = response.partner.display_name
+
+        def percent(value):
+            return f"{value}%" if value is not None else "no guesses to compare"
+
+        rows = [
+            (
+                "Gap in preferred balance (0–10)",
+                result.balance.gap if result.balance.gap is not None else "—",
+                result.balance.label,
+            ),
+            (f"How closely {me} guessed {other}", percent(result.a_guessed_b), ""),
+            (f"How closely {other} guessed {me}", percent(result.b_guessed_a), ""),
         ]
         return format_html(
-            "<table><thead><tr><th>Subscale</th><th>Score</th><th>Band</th></tr></thead>"
-            "<tbody>{}</tbody></table><p>{}</p>",
+            "<table><tbody>{}</tbody></table>",
             format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
-            response.scores.get("disclaimer", ""),
         )
 
 
@@ -115,7 +167,7 @@ class ReminderAdmin(ScopedAdmin):
 
 class WorksheetItemInline(admin.TabularInline):
     model = WorksheetItem
-    fields = ["position", "kind", "prompt", "subscale", "reverse_keyed", "visibility"]
+    fields = ["position", "section", "kind", "prompt", "subscale", "reverse_keyed", "visibility"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -130,18 +182,122 @@ class WorksheetItemInline(admin.TabularInline):
         return False
 
 
+class VersionFilter(admin.SimpleListFilter):
+    title = "versions"
+    parameter_name = "versions"
+
+    def lookups(self, request, model_admin):
+        return [("all", "Every version")]
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            if choice["display"] == "All":
+                choice["display"] = "Current versions"
+            yield choice
+
+    def queryset(self, request, queryset):
+        # The library shows the current version of each worksheet unless asked for all.
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(pk__in=latest_templates().values("pk"))
+
+
 @admin.register(WorksheetTemplate)
 class WorksheetTemplateAdmin(ScopedAdmin):
+    # Templates hold no client data: every counselor sees the whole library.
     scope = staticmethod(lambda user: WorksheetTemplate.objects.all())
-    list_display = ["title", "version", "estimated_minutes", "created_at"]
+    list_display = ["title", "short_purpose", "estimated_minutes", "version", "preview_link"]
+    list_filter = [VersionFilter]
+    search_fields = ["title", "purpose"]
     fields = [
         "title",
-        "slug",
         "version",
         "purpose",
         "instructions",
         "estimated_minutes",
         "counselor_notes",
+        "prompts",
+        "grounding_list",
+        "preview_link",
+        "version_history",
     ]
     readonly_fields = fields
     inlines = [WorksheetItemInline]
+
+    @admin.display(description="Purpose")
+    def short_purpose(self, template):
+        return template.purpose
+
+    @admin.display(description="Preview")
+    def preview_link(self, template):
+        url = reverse("admin:worksheets_worksheettemplate_preview", args=[template.pk])
+        return format_html('<a href="{}">See it as a client does</a>', url)
+
+    @admin.display(description="Discussion prompts")
+    def prompts(self, template):
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join("", "<li>{}</li>", ((p,) for p in template.discussion_prompts)),
+        )
+
+    @admin.display(description="Grounded in")
+    def grounding_list(self, template):
+        findings = template.grounding.get("findings", [])
+        constructs = ", ".join(
+            c.replace("_", " ") for c in template.grounding.get("constructs", [])
+        )
+        return format_html(
+            "<p>{}</p><ul>{}</ul>",
+            constructs or "—",
+            format_html_join("", "<li>{}</li>", ((f,) for f in findings)),
+        )
+
+    @admin.display(description="Version history")
+    def version_history(self, template):
+        versions = (
+            WorksheetTemplate.objects.filter(slug=template.slug)
+            .annotate(times_assigned=Count("assignments"))
+            .order_by("-version")
+        )
+        rows = [
+            (
+                reverse("admin:worksheets_worksheettemplate_change", args=[v.pk]),
+                v.version,
+                timezone.localtime(v.created_at).strftime("%d %b %Y"),
+                v.times_assigned,
+            )
+            for v in versions
+        ]
+        return format_html(
+            "<table><thead><tr><th>Version</th><th>Loaded</th><th>Times assigned</th></tr>"
+            "</thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "", '<tr><td><a href="{}">v{}</a></td><td>{}</td><td>{}</td></tr>', rows
+            ),
+        )
+
+    def get_urls(self):
+        preview = path(
+            "<path:object_id>/preview/",
+            self.admin_site.admin_view(self.preview_view),
+            name="worksheets_worksheettemplate_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    def preview_view(self, request, object_id):
+        template = self.get_object(request, object_id)
+        items = list(template.items.all())
+        form = AnswerForm(items=items)
+        context = {
+            "preview": True,
+            "worksheet": template,
+            "form": form,
+            "questions": form.questions(),
+            "answered": 0,
+            "total": len(items),
+            "shared_keys": {
+                i.key for i in items if i.visibility == WorksheetItem.Visibility.SHARED
+            },
+            "time_zone": "UTC",
+        }
+        return TemplateResponse(request, "clients/worksheet.html", context)

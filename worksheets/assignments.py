@@ -23,6 +23,7 @@ def assign_worksheet(
     due_at: dt.datetime,
     assigned_by: Counselor | None,
     now: dt.datetime,
+    visibility_overrides: dict[str, str] | None = None,
 ) -> Assignment:
     """Assign `template` to both partners of `couple`, due at `due_at`, and plan reminders.
 
@@ -37,7 +38,12 @@ def assign_worksheet(
     if not partners:
         raise AssignmentError("Add the partners before assigning a worksheet.")
     assignment = Assignment.objects.create(
-        couple=couple, template=template, due_at=due_at, assigned_by=assigned_by, created_at=now
+        couple=couple,
+        template=template,
+        due_at=due_at,
+        assigned_by=assigned_by,
+        visibility_overrides=visibility_overrides or {},
+        created_at=now,
     )
     for partner in partners:
         response = Response.objects.create(assignment=assignment, partner=partner, due_at=due_at)

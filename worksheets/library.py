@@ -23,9 +23,11 @@ DEFAULT_AGREEMENT_ANCHORS = [
     "Agree",
     "Strongly agree",
 ]
+Kind = WorksheetItem.Kind
 _TEMPLATE_FIELDS = {"slug", "title", "purpose", "instructions", "estimated_minutes"}
-_ITEM_KINDS = {choice.value for choice in WorksheetItem.Kind}
+_ITEM_KINDS = {choice.value for choice in Kind}
 _VISIBILITIES = {choice.value for choice in WorksheetItem.Visibility}
+_PERCEIVABLE = {Kind.AGREEMENT, Kind.SCALE}
 
 
 class WorksheetFileError(ValueError):
@@ -44,6 +46,70 @@ def _fail(path: Path, message: str, item_key: str | None = None):
     raise WorksheetFileError(f"{where}: {message}")
 
 
+def _choices(path: Path, item: dict, label: str) -> list[dict]:
+    choices = item.get("choices")
+    if not isinstance(choices, list) or len(choices) < 2:
+        _fail(path, "needs a list of at least two choices", label)
+    for choice in choices:
+        if not isinstance(choice, dict) or not choice.get("value") or not choice.get("label"):
+            _fail(path, "every choice needs a value and a label", label)
+    values = [str(choice["value"]) for choice in choices]
+    if len(set(values)) != len(values):
+        _fail(path, "two choices share a value", label)
+    return [{"value": str(c["value"]), "label": str(c["label"])} for c in choices]
+
+
+def _whole_number(path: Path, value, low: int, high: int, what: str, label: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        _fail(path, f"{what} must be a whole number from {low} to {high}", label)
+    return value
+
+
+def _options_for(path: Path, item: dict, label: str) -> dict:
+    """The kind-specific settings of one item, checked."""
+    kind = item["kind"]
+    if kind == Kind.AGREEMENT:
+        anchors = item.get("anchors", DEFAULT_AGREEMENT_ANCHORS)
+        if not isinstance(anchors, list) or not 3 <= len(anchors) <= 7:
+            _fail(path, "an agreement scale needs three to seven anchors", label)
+        return {"anchors": [str(anchor) for anchor in anchors]}
+    if kind == Kind.SINGLE_CHOICE:
+        return {"choices": _choices(path, item, label)}
+    if kind == Kind.MULTIPLE_CHOICE:
+        choices = _choices(path, item, label)
+        limit = _whole_number(
+            path, item.get("max_choices", len(choices)), 1, len(choices), "max_choices", label
+        )
+        return {"choices": choices, "max_choices": limit}
+    if kind == Kind.TEXT:
+        return {
+            "max_length": _whole_number(
+                path, item.get("max_length", 2000), 1, 10000, "max_length", label
+            )
+        }
+    if kind == Kind.SCALE:
+        if not item.get("low_label") or not item.get("high_label"):
+            _fail(path, "a 0–10 scale needs a low_label and a high_label", label)
+        return {"low_label": str(item["low_label"]), "high_label": str(item["high_label"])}
+    if kind == Kind.TIME_SPLIT:
+        categories = item.get("categories")
+        if not isinstance(categories, list) or len(categories) < 2:
+            _fail(path, "a time split needs at least two categories", label)
+        if any(
+            not isinstance(c, dict) or not c.get("key") or not c.get("label") for c in categories
+        ):
+            _fail(path, "every category needs a key and a label", label)
+        total = _whole_number(path, item.get("max_total"), 1, 168, "max_total", label)
+        return {
+            "categories": [{"key": str(c["key"]), "label": str(c["label"])} for c in categories],
+            "max_total": total,
+        }
+    # Perception: checked against its target once every item is known.
+    if not item.get("about"):
+        _fail(path, "a perception item must say which item it is 'about'", label)
+    return {"about": str(item["about"])}
+
+
 def _validate_item(path: Path, position: int, item: dict) -> dict:
     key = item.get("key") if isinstance(item, dict) else None
     label = key or f"#{position}"
@@ -53,43 +119,65 @@ def _validate_item(path: Path, position: int, item: dict) -> dict:
         _fail(path, f"kind must be one of {sorted(_ITEM_KINDS)}, not {item.get('kind')!r}", label)
     if not str(item.get("prompt", "")).strip():
         _fail(path, "the prompt is empty", label)
-    visibility = item.get("visibility", "private")
+    default_visibility = "private" if item["kind"] == Kind.TEXT else "shared"
+    visibility = item.get("visibility", default_visibility)
     if visibility not in _VISIBILITIES:
         _fail(path, f"visibility must be one of {sorted(_VISIBILITIES)}", label)
-    options = {}
-    if item["kind"] == "agreement":
-        anchors = item.get("anchors", DEFAULT_AGREEMENT_ANCHORS)
-        if not isinstance(anchors, list) or len(anchors) < 3:
-            _fail(path, "an agreement scale needs at least three anchors", label)
-        options["anchors"] = anchors
-    if item["kind"] == "text":
-        max_length = item.get("max_length", 2000)
-        if not isinstance(max_length, int) or not 1 <= max_length <= 10000:
-            _fail(path, "max_length must be a whole number from 1 to 10000", label)
-        options["max_length"] = max_length
     return {
         "position": position,
+        "section": str(item.get("section", "")).strip(),
         "key": key,
         "kind": item["kind"],
-        "prompt": item["prompt"].strip(),
-        "help_text": item.get("help_text", "").strip(),
+        "prompt": str(item["prompt"]).strip(),
+        "help_text": str(item.get("help_text", "")).strip(),
         "required": bool(item.get("required", True)),
         "subscale": item.get("subscale", ""),
         "reverse_keyed": bool(item.get("reverse_keyed", False)),
         "visibility": visibility,
-        "options": options,
+        "options": _options_for(path, item, label),
     }
 
 
-def _validate_scoring(path: Path, scoring: dict, items: list[dict]) -> None:
-    scale_keys = {item["key"] for item in items if item["kind"] == "agreement"}
-    for name, subscale in scoring.get("subscales", {}).items():
-        for key in subscale.get("items", []):
-            if key not in scale_keys:
-                _fail(path, f"subscale '{name}' names an item that is not a scale item", key)
+def _check_links(path: Path, items: list[dict]) -> None:
+    by_key = {item["key"]: item for item in items}
+    for item in items:
+        if item["kind"] == Kind.PERCEPTION:
+            target = by_key.get(item["options"]["about"])
+            if target is None or target["kind"] not in _PERCEIVABLE:
+                _fail(path, "'about' must name an agreement or 0–10 scale item", item["key"])
+            # The guess is answered on the target's own scale.
+            item["options"]["answer_kind"] = target["kind"]
+            item["options"].update(
+                {
+                    k: v
+                    for k, v in target["options"].items()
+                    if k in {"anchors", "low_label", "high_label"}
+                }
+            )
+
+
+def _check_scoring(path: Path, scoring: dict, items: list[dict]) -> None:
+    kinds = {item["key"]: item["kind"] for item in items}
+    subscales = scoring.get("subscales", {})
+    for name, subscale in subscales.items():
+        if not subscale.get("items"):
+            _fail(path, f"subscale '{name}' lists no items")
+        for key in subscale["items"]:
+            if kinds.get(key) != Kind.AGREEMENT:
+                _fail(path, f"subscale '{name}' names an item that is not an agreement item", key)
         bounds = [band.get("up_to") for band in subscale.get("bands", [])]
         if bounds != sorted(bounds):
             _fail(path, f"the bands of subscale '{name}' must rise in order")
+    balance = scoring.get("balance")
+    if balance:
+        if kinds.get(balance.get("item")) != Kind.SCALE:
+            _fail(path, "balance.item must name a 0–10 scale item", balance.get("item"))
+        if balance.get("perception") and kinds.get(balance["perception"]) != Kind.PERCEPTION:
+            _fail(path, "balance.perception must name a perception item", balance["perception"])
+    for side in scoring.get("lean", {}).values():
+        for name in side:
+            if name not in subscales:
+                _fail(path, f"lean names a subscale that does not exist: '{name}'")
 
 
 def parse_template_file(path: Path) -> dict:
@@ -111,8 +199,9 @@ def parse_template_file(path: Path) -> dict:
     duplicate = next((key for key in keys if keys.count(key) > 1), None)
     if duplicate:
         _fail(path, "this key is used twice", duplicate)
-    scoring = data.get("scoring", {})
-    _validate_scoring(path, scoring, items)
+    _check_links(path, items)
+    scoring = data.get("scoring") or {}
+    _check_scoring(path, scoring, items)
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
     # Stored as a list: PostgreSQL's jsonb does not keep the order of an object's keys, and
     # subscales are shown in the order the author wrote them.
@@ -122,11 +211,13 @@ def parse_template_file(path: Path) -> dict:
     }
     return {
         "slug": data["slug"],
-        "title": data["title"].strip(),
-        "purpose": data["purpose"].strip(),
-        "instructions": data["instructions"].strip(),
+        "title": str(data["title"]).strip(),
+        "purpose": str(data["purpose"]).strip(),
+        "instructions": str(data["instructions"]).strip(),
         "estimated_minutes": int(data["estimated_minutes"]),
-        "counselor_notes": data.get("counselor_notes", "").strip(),
+        "counselor_notes": str(data.get("counselor_notes", "")).strip(),
+        "discussion_prompts": list(data.get("discussion_prompts", [])),
+        "grounding": dict(data.get("grounding", {})),
         "scoring": scoring,
         "source_hash": hashlib.sha256(canonical.encode()).hexdigest(),
         "items": items,

@@ -15,6 +15,9 @@ class WorksheetTemplate(models.Model):
     instructions = models.TextField()
     estimated_minutes = models.PositiveSmallIntegerField()
     counselor_notes = models.TextField(blank=True)
+    discussion_prompts = models.JSONField(default=list, blank=True)
+    # The constructs and research findings the worksheet draws on, for counselors.
+    grounding = models.JSONField(default=dict, blank=True)
     scoring = models.JSONField(default=dict, blank=True)
     source_hash = models.CharField(max_length=64, help_text="Hash of the file it was loaded from.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -32,7 +35,12 @@ class WorksheetTemplate(models.Model):
 class WorksheetItem(models.Model):
     class Kind(models.TextChoices):
         AGREEMENT = "agreement", "Agreement scale"
+        SINGLE_CHOICE = "single_choice", "Single choice"
+        MULTIPLE_CHOICE = "multiple_choice", "Multiple choice"
         TEXT = "text", "Free text"
+        SCALE = "scale", "0–10 scale"
+        TIME_SPLIT = "time_split", "Time split (hours per week)"
+        PERCEPTION = "perception", "How do you think your partner answered?"
 
     class Visibility(models.TextChoices):
         PRIVATE = "private", "Private: the partner and the counselor"
@@ -41,6 +49,7 @@ class WorksheetItem(models.Model):
 
     template = models.ForeignKey(WorksheetTemplate, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveSmallIntegerField()
+    section = models.CharField(max_length=120, blank=True)
     key = models.SlugField(max_length=60)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     prompt = models.TextField()
@@ -51,7 +60,8 @@ class WorksheetItem(models.Model):
     visibility = models.CharField(
         max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE
     )
-    # Kind-specific settings: scale anchors, length limits.
+    # Kind-specific settings: anchors, choices, length limit, categories, the item a
+    # perception item is about.
     options = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -77,6 +87,8 @@ class Assignment(models.Model):
     )
     due_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # Item key -> "private" or "shared", where the counselor changed the template's choice.
+    visibility_overrides = models.JSONField(default=dict, blank=True)
     assigned_by = models.ForeignKey(
         Counselor, on_delete=models.SET_NULL, null=True, related_name="assignments"
     )
@@ -91,6 +103,12 @@ class Assignment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    def visibility_of(self, item: WorksheetItem) -> str:
+        """Who may see answers to `item` in this assignment. Safety items stay hidden."""
+        if item.visibility == WorksheetItem.Visibility.NEVER:
+            return item.visibility
+        return self.visibility_overrides.get(item.key, item.visibility)
 
 
 class Response(models.Model):

@@ -5,26 +5,69 @@ import datetime as dt
 from django.db import transaction
 
 from clients.models import Partner
-from worksheets.models import Response, WorksheetItem, WorksheetTemplate
+from worksheets.models import Assignment, Response, WorksheetItem, WorksheetTemplate
 from worksheets.reminders import cancel_open_reminders
-from worksheets.scoring import ScaleItem, score_answers
+from worksheets.scoring import (
+    CoupleResult,
+    ScaleItem,
+    change_since,
+    compare_partners,
+    score_answers,
+)
 
 
 class ResponseClosed(Exception):
     """The response can no longer be changed (submitted, or its assignment is not active)."""
 
 
+def _scale_range(item: WorksheetItem) -> tuple[int, int]:
+    kind = item.options.get("answer_kind", item.kind)
+    if kind == WorksheetItem.Kind.AGREEMENT:
+        return 1, len(item.options["anchors"])
+    return 0, 10
+
+
 def scale_items(template: WorksheetTemplate) -> list[ScaleItem]:
+    """The template's numerically answered items, as scoring sees them."""
+    numeric = {
+        WorksheetItem.Kind.AGREEMENT,
+        WorksheetItem.Kind.SCALE,
+        WorksheetItem.Kind.PERCEPTION,
+    }
     return [
         ScaleItem(
             key=item.key,
-            minimum=1,
-            maximum=len(item.options["anchors"]),
+            minimum=_scale_range(item)[0],
+            maximum=_scale_range(item)[1],
             reverse_keyed=item.reverse_keyed,
+            about=item.options.get("about", ""),
         )
         for item in template.items.all()
-        if item.kind == WorksheetItem.Kind.AGREEMENT
+        if item.kind in numeric
     ]
+
+
+def shared_item_keys(assignment: Assignment, items) -> set[str]:
+    """Items whose answers the other partner may see, once both have submitted."""
+    return {
+        item.key
+        for item in items
+        if assignment.visibility_of(item) == WorksheetItem.Visibility.SHARED
+    }
+
+
+def previous_submission(response: Response) -> Response | None:
+    """The partner's last submitted response to the same worksheet, before this one."""
+    return (
+        Response.objects.filter(
+            partner_id=response.partner_id,
+            assignment__template__slug=response.assignment.template.slug,
+            status=Response.Status.SUBMITTED,
+        )
+        .exclude(pk=response.pk)
+        .order_by("-submitted_at")
+        .first()
+    )
 
 
 def _lock_open_response(response_id: int, partner: Partner) -> Response:
@@ -62,12 +105,34 @@ def submit_response(
     """
     response = _lock_open_response(response_id, partner)
     template = response.assignment.template
-    report = score_answers(items=scale_items(template), answers=answers, spec=template.scoring)
+    scores = score_answers(items=scale_items(template), answers=answers, spec=template.scoring)
+    scores = scores.as_dict()
+    previous = previous_submission(response)
+    scores["change"] = change_since(previous.scores, scores) if previous else {}
     response.answers = answers
-    response.scores = report.as_dict()
+    response.scores = scores
     response.status = Response.Status.SUBMITTED
     response.updated_at = now
     response.submitted_at = now
     response.save()
     cancel_open_reminders(response)
     return response
+
+
+def other_partners_response(response: Response) -> Response | None:
+    return (
+        Response.objects.filter(
+            assignment_id=response.assignment_id, occurrence=response.occurrence
+        )
+        .exclude(partner_id=response.partner_id)
+        .select_related("partner")
+        .first()
+    )
+
+
+def couple_result(response: Response) -> CoupleResult | None:
+    """The couple-level results, once both partners have submitted this occurrence."""
+    other = other_partners_response(response)
+    if not response.is_submitted or other is None or not other.is_submitted:
+        return None
+    return compare_partners(response.scores, other.scores)

@@ -86,7 +86,7 @@ def test_an_answer_outside_the_scale_gets_a_message(signed_in, response_a):
         f"/portal/worksheets/{response_a.pk}/", {**VALID, "confided": "9", "action": "submit"}
     )
     assert response.status_code == 400
-    assert "Select a valid choice" in response.content.decode()
+    assert "Please choose one of the answers shown." in response.content.decode()
 
 
 def test_overlong_text_is_refused_on_submit_but_kept_in_the_draft(signed_in, response_a):

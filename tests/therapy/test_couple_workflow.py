@@ -37,6 +37,27 @@ def couple_form(label, partners):
     return data
 
 
+def visibility_as_in_template(template):
+    return {
+        f"visibility__{item.key}": item.visibility
+        for item in template.items.exclude(visibility="never")
+    }
+
+
+def test_the_counselor_can_make_a_shared_answer_private_for_this_couple(
+    client, maya, couple, checkin
+):
+    login(client, maya)
+    url = reverse("admin:clients_couple_assign", args=[couple.pk])
+    due = (timezone.now() + dt.timedelta(days=7)).date().isoformat()
+    choices = {**visibility_as_in_template(checkin), "visibility__confided": "private"}
+    client.post(url, {"template": checkin.pk, "due_date": due, "confirm": "1", **choices})
+    assignment = Assignment.objects.get(couple=couple)
+    assert assignment.visibility_overrides == {"confided": "private"}
+    confided = checkin.items.get(key="confided")
+    assert (confided.visibility, assignment.visibility_of(confided)) == ("shared", "private")
+
+
 def test_a_counselor_creates_a_couple_with_two_partners(client, maya):
     login(client, maya)
     response = client.post(
@@ -74,9 +95,19 @@ def test_a_counselor_assigns_a_worksheet_with_a_due_date(client, maya, couple, c
     login(client, maya)
     due = (timezone.now() + dt.timedelta(days=7)).date()
     url = reverse("admin:clients_couple_assign", args=[couple.pk])
-    page = client.get(url).content.decode()
-    assert "Weekly check-in on closeness and space" in page
-    response = client.post(url, {"template": checkin.pk, "due_date": due.isoformat()}, follow=True)
+    assert "Weekly check-in on closeness and space" in client.get(url).content.decode()
+    second_step = client.get(url, {"template": checkin.pk}).content.decode()
+    assert "Who may see each answer" in second_step and "Due date" in second_step
+    response = client.post(
+        url,
+        {
+            "template": checkin.pk,
+            "due_date": due.isoformat(),
+            "confirm": "1",
+            **visibility_as_in_template(checkin),
+        },
+        follow=True,
+    )
     assert "assigned. Both partners will get an e-mail" in response.content.decode()
     assignment = Assignment.objects.get(couple=couple)
     assert assignment.assigned_by == maya
@@ -88,7 +119,15 @@ def test_a_counselor_assigns_a_worksheet_with_a_due_date(client, maya, couple, c
 def test_a_due_date_in_the_past_is_refused_with_a_message(client, maya, couple, checkin):
     login(client, maya)
     url = reverse("admin:clients_couple_assign", args=[couple.pk])
-    response = client.post(url, {"template": checkin.pk, "due_date": "2020-01-01"})
+    response = client.post(
+        url,
+        {
+            "template": checkin.pk,
+            "due_date": "2020-01-01",
+            "confirm": "1",
+            **visibility_as_in_template(checkin),
+        },
+    )
     assert "Choose today or a later date." in response.content.decode()
     assert not Assignment.objects.exists()
 
@@ -166,3 +205,45 @@ def test_the_counselor_home_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(10):
         page = client.get("/admin/")
     assert page.content.decode().count("Weekly check-in on closeness and space") == couples
+
+
+def test_once_both_have_submitted_the_counselor_sees_the_gap_and_the_guesses(
+    client, maya, couple, library, partner_a, partner_b
+):
+    from worksheets.assignments import assign_worksheet
+
+    now = timezone.now()
+    assignment = assign_worksheet(
+        couple=couple,
+        template=library.get(slug="time-map"),
+        due_at=now + dt.timedelta(days=3),
+        assigned_by=maya,
+        now=now,
+    )
+    # Sam wants a lot of togetherness and guesses Alex wants less; Alex guesses Sam exactly.
+    for partner, own, guess in ((partner_a, 9, 5), (partner_b, 3, 9)):
+        response = assignment.responses.get(partner=partner)
+        submit_response(
+            response_id=response.pk,
+            partner=partner,
+            now=now,
+            answers={"preferred_togetherness": own, "guess_partner_togetherness": guess},
+        )
+    login(client, maya)
+    sams = assignment.responses.get(partner=partner_a)
+    page = client.get(reverse("admin:worksheets_response_change", args=[sams.pk])).content.decode()
+    assert "Gap in preferred balance (0–10)</td><td>6</td><td>Wide gap" in page
+    assert "How closely Sam guessed Alex</td><td>80%" in page
+    assert "How closely Alex guessed Sam</td><td>100%" in page
+
+
+def test_counselor_pages_show_times_in_the_practice_time_zone(client, maya, couple, checkin):
+    from worksheets.assignments import assign_worksheet
+
+    due = dt.datetime(2030, 5, 9, 3, 59, tzinfo=dt.UTC)  # 23:59 on 8 May in New York
+    assignment = assign_worksheet(
+        couple=couple, template=checkin, due_at=due, assigned_by=maya, now=timezone.now()
+    )
+    login(client, maya)
+    page = client.get(reverse("admin:worksheets_assignment_change", args=[assignment.pk]))
+    assert "May 8, 2030, 11:59 p.m." in page.content.decode()

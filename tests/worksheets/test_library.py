@@ -59,3 +59,33 @@ def test_a_file_that_is_not_yaml_is_rejected_with_its_name(db, library_copy):
     (library_copy / "broken.yaml").write_text("slug: [unclosed\n")
     with pytest.raises(WorksheetFileError, match=r"broken\.yaml"):
         load_library(library_copy)
+
+
+def test_the_whole_library_loads_into_a_fresh_database(db):
+    results = load_library()
+    assert len(results) >= 6 and all(result.created for result in results)
+    inventory = WorksheetTemplate.objects.get(slug="balance-inventory")
+    guess = inventory.items.get(key="guess_partner_togetherness")
+    assert guess.options["about"] == "preferred_togetherness"
+    assert guess.options["answer_kind"] == "scale"
+
+
+@pytest.mark.parametrize(
+    ("find", "replace", "message"),
+    [
+        (
+            "about: preferred_togetherness",
+            "about: no_such_item",
+            "'about' must name an agreement or 0–10 scale item",
+        ),
+        ("max_total: 100", "max_total: 500", "max_total must be a whole number from 1 to 168"),
+    ],
+)
+def test_broken_links_and_limits_are_named(db, library_copy, find, replace, message):
+    path = library_copy / "time-map.yaml"
+    assert find in path.read_text()
+    path.write_text(path.read_text().replace(find, replace, 1))
+    with pytest.raises(WorksheetFileError) as error:
+        load_library(library_copy)
+    assert str(error.value).startswith("time-map.yaml, item '")
+    assert message in str(error.value)

@@ -9,6 +9,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.core import signing
 from django.urls import reverse
 
 from clients.models import Partner, PortalLink
@@ -46,3 +47,27 @@ def find_usable_link(token_hash: str, now: dt.datetime) -> PortalLink | None:
 
 def mark_used(link: PortalLink, now: dt.datetime) -> None:
     PortalLink.objects.filter(pk=link.pk).update(last_used_at=now)
+
+
+_UNSUBSCRIBE_SALT = "clients.unsubscribe"
+
+
+def unsubscribe_token(partner: Partner) -> str:
+    """A signed token naming the partner, for the one-click unsubscribe link in every message.
+
+    It carries no secret beyond the signature and only turns reminders off, so it does not
+    expire: an old e-mail's unsubscribe link must keep working.
+    """
+    return signing.dumps(partner.pk, salt=_UNSUBSCRIBE_SALT)
+
+
+def partner_from_unsubscribe_token(token: str) -> Partner | None:
+    try:
+        partner_id = signing.loads(token, salt=_UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    return Partner.objects.filter(pk=partner_id).first()
+
+
+def unsubscribe_url(partner: Partner) -> str:
+    return settings.SITE_URL + reverse("portal:unsubscribe", args=[unsubscribe_token(partner)])

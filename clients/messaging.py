@@ -1,4 +1,7 @@
-"""How a message reaches a partner. E-mail today; every outgoing message passes through here."""
+"""How a message reaches a partner: e-mail, or a text message through the SMS backend.
+
+Every outgoing message passes through here.
+"""
 
 import smtplib
 from dataclasses import dataclass
@@ -6,15 +9,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
+from clients.delivery_errors import PermanentDeliveryError, TransientDeliveryError
 from clients.models import Partner
+from clients.sms import sms_backend
 
-
-class PermanentDeliveryError(Exception):
-    """Trying again will not help (the address is refused, the message is malformed)."""
-
-
-class TransientDeliveryError(Exception):
-    """The provider could not take the message now; a later attempt may succeed."""
+__all__ = ["OutgoingMessage", "PermanentDeliveryError", "TransientDeliveryError", "send_to_partner"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +22,7 @@ class OutgoingMessage:
     body: str
     # Stable per outbox row, so a provider that de-duplicates can drop a repeated send.
     idempotency_key: str
+    unsubscribe_url: str
 
 
 def message_id(idempotency_key: str) -> str:
@@ -30,15 +30,19 @@ def message_id(idempotency_key: str) -> str:
     return f"<{idempotency_key}@{domain}>"
 
 
-def send_to_partner(partner: Partner, message: OutgoingMessage) -> str:
-    """Deliver `message` to `partner` and return the provider's id for it."""
+def send_email(partner: Partner, message: OutgoingMessage) -> str:
     mail_id = message_id(message.idempotency_key)
     email = EmailMessage(
         subject=message.subject,
         body=message.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[partner.email],
-        headers={"Message-ID": mail_id},
+        headers={
+            "Message-ID": mail_id,
+            # One-click unsubscribe (RFC 8058): mail apps show an Unsubscribe button.
+            "List-Unsubscribe": f"<{message.unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
     )
     try:
         get_connection(fail_silently=False).send_messages([email])
@@ -50,3 +54,11 @@ def send_to_partner(partner: Partner, message: OutgoingMessage) -> str:
     except (smtplib.SMTPException, OSError) as error:
         raise TransientDeliveryError(type(error).__name__) from error
     return mail_id
+
+
+def send_to_partner(partner: Partner, message: OutgoingMessage, *, channel: str) -> str:
+    """Deliver `message` to `partner` on `channel` and return the provider's id for it."""
+    if channel == Partner.Channel.SMS:
+        text = f"{message.body.strip()}\nStop reminders: {message.unsubscribe_url}"
+        return sms_backend().send(partner.phone, text, message.idempotency_key)
+    return send_email(partner, message)

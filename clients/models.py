@@ -34,6 +34,7 @@ class Couple(models.Model):
 class Partner(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"
+        SMS = "sms", "Text message"
 
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="partners")
     display_name = models.CharField(max_length=80)
@@ -48,6 +49,8 @@ class Partner(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     reminders_enabled = models.BooleanField(default=True)
     consented_at = models.DateTimeField(null=True, blank=True)
+    # A removed partner keeps their past answers for the record but gets nothing more.
+    removed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -60,6 +63,10 @@ class Partner(models.Model):
 
     def __str__(self):
         return self.display_name
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
 
 
 class PortalLink(models.Model):

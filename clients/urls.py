@@ -10,6 +10,7 @@ urlpatterns = [
     path("portal/signed-out/", views.signed_out, name="signed-out"),
     path("portal/sign-out/", views.sign_out_view, name="sign-out"),
     path("portal/", views.home, name="home"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("portal/worksheets/<int:response_id>/", views.worksheet, name="worksheet"),
     path("portal/worksheets/<int:response_id>/result/", views.result, name="result"),
 ]

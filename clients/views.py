@@ -4,10 +4,12 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clients import portal
-from clients.links import find_usable_link, hash_token, mark_used
+from clients.links import find_usable_link, hash_token, mark_used, partner_from_unsubscribe_token
+from clients.preferences import turn_off_reminders
 from therapy.access import get_response_of_partner, responses_of_partner
 from worksheets.forms import AnswerForm, draft_answers, initial_from_answers
 from worksheets.responses import ResponseClosed, save_draft, shared_item_keys, submit_response
@@ -145,3 +147,19 @@ def result(request, response_id):
             "scores": response.scores,
         },
     )
+
+
+@never_cache
+@csrf_exempt  # RFC 8058 one-click: the mail app posts without a form; the token is signed.
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    """GET asks to confirm (mail scanners open links); POST turns reminders off."""
+    partner = partner_from_unsubscribe_token(token)
+    if partner is None:
+        return render(request, "clients/unsubscribe.html", {"invalid": True}, status=404)
+    done = request.method == "POST"
+    if done:
+        turn_off_reminders(partner)
+    response = render(request, "clients/unsubscribe.html", {"done": done})
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -36,6 +36,12 @@ def _beat_schedule() -> dict:
             "task": "worksheets.tasks.sweep_due_reminders",
             "schedule": float(settings.REMINDER_SWEEP_SECONDS),
         },
+        # Opens the next occurrence of recurring assignments a day ahead. Daily would do; hourly
+        # costs little (it is idempotent) and recovers within the hour after an outage.
+        "create-upcoming-occurrences": {
+            "task": "worksheets.tasks.create_upcoming_occurrences",
+            "schedule": 3600.0,
+        },
     }
 
 

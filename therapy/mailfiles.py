@@ -2,8 +2,11 @@
 
 Django's file backend appends a whole connection's messages to one log file; one `.eml` file
 per message is easier to read back (the admin's outbox page lists them) and to test against.
+Like a provider that honours idempotency keys, it writes a message with a Message-ID it has
+already written only once.
 """
 
+import hashlib
 import uuid
 from pathlib import Path
 
@@ -19,7 +22,10 @@ class MessageFileBackend(BaseEmailBackend):
 
     def send_messages(self, email_messages):
         self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / ".ids").mkdir(exist_ok=True)
         for message in email_messages:
+            if self._seen_before(message):
+                continue
             stamp = timezone.now().strftime("%Y%m%dT%H%M%S%f")
             name = f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
             temporary = self.directory / f".{name}.tmp"
@@ -27,3 +33,15 @@ class MessageFileBackend(BaseEmailBackend):
             # A rename is atomic, so a reader never sees half a message.
             temporary.rename(self.directory / name)
         return len(email_messages)
+
+    def _seen_before(self, message) -> bool:
+        """Like a provider honouring idempotency keys: one Message-ID is delivered once."""
+        key = message.extra_headers.get("Message-ID")
+        if not key:
+            return False
+        marker = self.directory / ".ids" / hashlib.sha256(key.encode()).hexdigest()
+        try:
+            marker.open("x").close()
+        except FileExistsError:
+            return True
+        return False

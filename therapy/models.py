@@ -26,6 +26,9 @@ class Counselor(models.Model):
     )
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="counselors")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.COUNSELOR)
+    alert_by_email = models.BooleanField(
+        default=False, help_text="Also e-mail me when a partner misses the last reminder."
+    )
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]
@@ -40,3 +43,58 @@ class Counselor(models.Model):
     @property
     def is_practice_admin(self) -> bool:
         return self.role == self.Role.PRACTICE_ADMIN
+
+
+class CounselingSession(models.Model):
+    """An appointment with a couple. Drives "before your session" reminders and the brief."""
+
+    couple = models.ForeignKey("clients.Couple", on_delete=models.CASCADE, related_name="sessions")
+    counselor = models.ForeignKey(Counselor, on_delete=models.PROTECT, related_name="sessions")
+    starts_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+
+    def __str__(self):
+        return f"Session with {self.couple} at {self.starts_at:%Y-%m-%d %H:%M} UTC"
+
+
+class Alert(models.Model):
+    """Something about a couple that needs the counselor's attention."""
+
+    class Kind(models.TextChoices):
+        MISSED_WORK = "missed_work", "Worksheet still open after the last reminder"
+        DELIVERY_FAILED = "delivery_failed", "A reminder could not be delivered"
+
+    couple = models.ForeignKey("clients.Couple", on_delete=models.CASCADE, related_name="alerts")
+    response = models.ForeignKey(
+        "worksheets.Response",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="alerts",
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    reason = models.TextField()
+    created_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        Counselor, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One alert of a kind per response: raising it twice is a no-op.
+            models.UniqueConstraint(
+                fields=["response", "kind"], name="one_alert_per_response_kind"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.couple}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None

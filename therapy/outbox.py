@@ -51,7 +51,7 @@ def recent_messages(
     if not directory.is_dir():
         return []
     messages = []
-    for path in sorted(directory.glob("*.eml"), reverse=True):
+    for path in sorted(directory.glob("*.eml"), key=lambda p: p.name, reverse=True):
         message = read_message(path)
         if allowed_recipients is None or set(message.recipients) & allowed_recipients:
             messages.append(message)

@@ -185,6 +185,9 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Worksheets <worksheets@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+SMS_BACKEND = env_str("SMS_BACKEND", "clients.sms.FileSmsBackend")
+SMS_FILE_PATH = Path(env_str("SMS_FILE_PATH", str(VAR_DIR / "sms")))
+
 # --- Celery ----------------------------------------------------------------------------------
 
 _BROKER_DIR = VAR_DIR / "broker"

@@ -24,17 +24,23 @@ def assign_worksheet(
     assigned_by: Counselor | None,
     now: dt.datetime,
     visibility_overrides: dict[str, str] | None = None,
+    reminder_plan: dict | None = None,
+    recurrence: str = Assignment.Recurrence.ONCE,
+    interval_days: int = 7,
+    repeat_until: dt.datetime | None = None,
+    max_occurrences: int | None = None,
 ) -> Assignment:
     """Assign `template` to both partners of `couple`, due at `due_at`, and plan reminders.
 
     The reminder rows are written in the same transaction, so an assignment never exists
-    without its invitations.
+    without its invitations. A recurring assignment starts with this first occurrence; the
+    daily job opens the next ones (worksheets.occurrences).
     """
     if not couple.is_active:
         raise AssignmentError("Worksheets can only be assigned to an active couple.")
     if due_at <= now:
         raise AssignmentError("The due date must be in the future.")
-    partners = list(couple.partners.all())
+    partners = list(couple.partners.filter(removed_at__isnull=True))
     if not partners:
         raise AssignmentError("Add the partners before assigning a worksheet.")
     assignment = Assignment.objects.create(
@@ -43,6 +49,11 @@ def assign_worksheet(
         due_at=due_at,
         assigned_by=assigned_by,
         visibility_overrides=visibility_overrides or {},
+        reminder_plan=reminder_plan or {},
+        recurrence=recurrence,
+        interval_days=interval_days,
+        repeat_until=repeat_until,
+        max_occurrences=max_occurrences,
         created_at=now,
     )
     for partner in partners:

@@ -86,7 +86,21 @@ class Assignment(models.Model):
         WorksheetTemplate, on_delete=models.PROTECT, related_name="assignments"
     )
     due_at = models.DateTimeField()
+
+    class Recurrence(models.TextChoices):
+        ONCE = "once", "Once"
+        EVERY_N_DAYS = "every_n_days", "Every few days (weekly is every 7)"
+        BEFORE_SESSION = "before_session", "Before every counseling session"
+
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    recurrence = models.CharField(
+        max_length=20, choices=Recurrence.choices, default=Recurrence.ONCE
+    )
+    interval_days = models.PositiveSmallIntegerField(default=7)
+    repeat_until = models.DateTimeField(null=True, blank=True)
+    max_occurrences = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The reminder rules for this assignment; see worksheets.scheduling.DEFAULT_PLAN.
+    reminder_plan = models.JSONField(default=dict, blank=True)
     # Item key -> "private" or "shared", where the counselor changed the template's choice.
     visibility_overrides = models.JSONField(default=dict, blank=True)
     assigned_by = models.ForeignKey(
@@ -121,6 +135,14 @@ class Response(models.Model):
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="responses")
     occurrence = models.PositiveIntegerField(default=1)
     due_at = models.DateTimeField()
+    # Set for the occurrences of a "before every session" assignment: the session it is for.
+    session = models.ForeignKey(
+        "therapy.CounselingSession",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="responses",
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NOT_STARTED)
     answers = models.JSONField(default=dict, blank=True)
     # Computed once, at submission, so that nothing re-scores a response by accident.
@@ -164,8 +186,12 @@ class Reminder(models.Model):
 
     class Kind(models.TextChoices):
         INVITATION = "invitation", "Invitation"
-        BEFORE_DUE = "before_due", "Two days before the due date"
+        BEFORE_DUE = "before_due", "Before the due date"
         DUE_DAY = "due_day", "On the due day"
+        OVERDUE_FIRST = "overdue_first", "First overdue nudge"
+        OVERDUE_SECOND = "overdue_second", "Second overdue nudge"
+        BEFORE_SESSION = "before_session", "Before the next session"
+        COUNSELOR_ALERT = "counselor_alert", "Alert to the counselor after the last nudge"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -1,8 +1,8 @@
 """The reminder outbox: planning rows, claiming due ones, and sending one.
 
-PostgreSQL holds the truth. A Celery message only says "send reminder X now"; losing one is
-harmless because an unsent row stays claimable, and a second delivery is harmless because a
-send first locks the row and checks it is still claimed.
+PostgreSQL holds the truth. A Celery message only says "send reminders X, Y now"; losing one
+is harmless because an unsent row stays claimable, and a second delivery is harmless because
+a send first locks the row and checks it is still claimed.
 """
 
 import datetime as dt
@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from clients.links import issue_link, link_url
+from clients.links import issue_link, link_url, unsubscribe_url
 from clients.messaging import (
     OutgoingMessage,
     PermanentDeliveryError,
@@ -22,42 +22,83 @@ from clients.messaging import (
     send_to_partner,
 )
 from clients.models import Partner
+from therapy.alerts import raise_missed_work_alert
+from therapy.models import CounselingSession
 from worksheets.models import Reminder, Response
-from worksheets.scheduling import QuietHours, default_reminder_slots, outside_quiet_hours
+from worksheets.scheduling import (
+    QuietHours,
+    before_session_slot,
+    full_plan,
+    outside_quiet_hours,
+    reminder_slots,
+)
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 _BACKOFF_BASE = dt.timedelta(minutes=1)
 _BACKOFF_CAP = dt.timedelta(hours=2)
+NUDGE_KINDS = {
+    Reminder.Kind.BEFORE_DUE,
+    Reminder.Kind.DUE_DAY,
+    Reminder.Kind.OVERDUE_FIRST,
+    Reminder.Kind.OVERDUE_SECOND,
+    Reminder.Kind.BEFORE_SESSION,
+}
 
 
 def quiet_hours_of(partner: Partner) -> QuietHours:
     return QuietHours(partner.quiet_hours_start, partner.quiet_hours_end)
 
 
-def plan_reminders(*, response: Response, now: dt.datetime) -> list[Reminder]:
+def _row(response: Response, kind: str, due_at: dt.datetime, now: dt.datetime) -> Reminder:
+    channel = (
+        Partner.Channel.EMAIL if kind == Reminder.Kind.COUNSELOR_ALERT else response.partner.channel
+    )
+    return Reminder(response=response, kind=kind, channel=channel, due_at=due_at, created_at=now)
+
+
+def plan_reminders(
+    *, response: Response, now: dt.datetime, opens_at: dt.datetime | None = None
+) -> list[Reminder]:
     """Write the outbox rows for one response. Call inside the transaction that creates it."""
     partner = response.partner
-    slots = default_reminder_slots(
+    slots = reminder_slots(
         now=now,
         due_at=response.due_at,
         zone=ZoneInfo(partner.time_zone),
         preferred_hour=partner.preferred_hour,
         quiet=quiet_hours_of(partner),
+        plan=response.assignment.reminder_plan,
+        opens_at=opens_at,
     )
-    rows = [
-        Reminder(
-            response=response,
-            kind=slot.kind,
-            channel=partner.channel,
-            due_at=slot.due_at,
-            created_at=now,
-        )
-        for slot in slots
-    ]
+    rows = [_row(response, slot.kind, slot.due_at, now) for slot in slots]
     # The unique (response, kind) key makes planning twice a no-op rather than a double send.
     return Reminder.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def plan_before_session(
+    *, response: Response, session_starts_at: dt.datetime, now: dt.datetime
+) -> Reminder | None:
+    """A "before your session" nudge for a worksheet still open before the next session."""
+    partner = response.partner
+    slot = before_session_slot(
+        now=now,
+        session_starts_at=session_starts_at,
+        zone=ZoneInfo(partner.time_zone),
+        quiet=quiet_hours_of(partner),
+        plan=response.assignment.reminder_plan,
+    )
+    if slot is None or response.is_submitted:
+        return None
+    # A later session replaces a pending nudge for an earlier one; a sent one stays sent.
+    Reminder.objects.filter(
+        response=response, kind=slot.kind, status=Reminder.Status.PENDING
+    ).delete()
+    created = Reminder.objects.bulk_create(
+        [_row(response, slot.kind, slot.due_at, now)], ignore_conflicts=True
+    )
+    return created[0] if created else None
 
 
 def claim_due_reminders(*, now: dt.datetime, limit: int) -> list[int]:
@@ -82,14 +123,23 @@ def claim_due_reminders(*, now: dt.datetime, limit: int) -> list[int]:
 def reason_not_to_send(reminder: Reminder) -> str:
     """Why this reminder is no longer wanted, or "" when it still is."""
     response = reminder.response
+    partner = response.partner
     if response.is_submitted:
         return "The worksheet was already submitted."
     if not response.assignment.is_active:
         return "The assignment is no longer active."
-    if not response.partner.couple.is_active:
+    if not partner.couple.is_active:
         return "The couple is not active."
-    if reminder.kind != Reminder.Kind.INVITATION and not response.partner.reminders_enabled:
+    if reminder.kind == Reminder.Kind.COUNSELOR_ALERT:
+        return ""
+    if partner.is_removed:
+        return "The partner was removed."
+    if reminder.kind != Reminder.Kind.INVITATION and not partner.reminders_enabled:
         return "The partner turned reminders off."
+    if reminder.kind in NUDGE_KINDS:
+        sent = response.reminders.filter(kind__in=NUDGE_KINDS, status=Reminder.Status.SENT)
+        if sent.count() >= full_plan(response.assignment.reminder_plan)["max_nudges"]:
+            return "The most nudges allowed for this worksheet were already sent."
     return ""
 
 
@@ -104,10 +154,18 @@ def compose(reminder: Reminder, *, now: dt.datetime) -> OutgoingMessage:
         "link": link_url(issue_link(partner=partner, now=now)),
         "link_days": settings.PORTAL_LINK_LIFETIME.days,
         "kind": reminder.kind,
+        "overdue": response.is_overdue(now),
+        "unsubscribe": unsubscribe_url(partner),
     }
     subject = render_to_string("worksheets/email/subject.txt", context).strip()
-    body = render_to_string("worksheets/email/reminder.txt", context)
-    return OutgoingMessage(subject=subject, body=body, idempotency_key=f"reminder-{reminder.pk}")
+    template = "sms.txt" if reminder.channel == Partner.Channel.SMS else "reminder.txt"
+    body = render_to_string(f"worksheets/email/{template}", context).strip() + "\n"
+    return OutgoingMessage(
+        subject=subject,
+        body=body,
+        idempotency_key=f"reminder-{reminder.pk}",
+        unsubscribe_url=unsubscribe_url(partner),
+    )
 
 
 def backoff_delay(attempts: int) -> dt.timedelta:
@@ -145,6 +203,9 @@ def send_reminder(*, reminder_id: int, now: dt.datetime) -> str:
         reason = reason_not_to_send(reminder)
         if reason:
             return _record(reminder, status=Reminder.Status.SKIPPED, error=reason)
+        if reminder.kind == Reminder.Kind.COUNSELOR_ALERT:
+            raise_missed_work_alert(response=reminder.response, now=now)
+            return _record(reminder, status=Reminder.Status.SENT, sent_at=now)
         partner = reminder.response.partner
         allowed_at = outside_quiet_hours(now, ZoneInfo(partner.time_zone), quiet_hours_of(partner))
         if allowed_at > now:
@@ -155,7 +216,9 @@ def send_reminder(*, reminder_id: int, now: dt.datetime) -> str:
 def _deliver(reminder: Reminder, *, now: dt.datetime) -> str:
     reminder.attempts += 1
     try:
-        provider_id = send_to_partner(reminder.response.partner, compose(reminder, now=now))
+        provider_id = send_to_partner(
+            reminder.response.partner, compose(reminder, now=now), channel=reminder.channel
+        )
     except PermanentDeliveryError as error:
         return _record(reminder, status=Reminder.Status.FAILED, error=str(error))
     except TransientDeliveryError as error:
@@ -184,3 +247,37 @@ def cancel_open_reminders(response: Response) -> int:
         .open()
         .update(status=Reminder.Status.CANCELLED, lease_until=None)
     )
+
+
+def resend(*, reminder_ids: list[int], now: dt.datetime) -> int:
+    """Put failed or skipped reminders back in the queue, to go out at the next sweep."""
+    return Reminder.objects.filter(
+        pk__in=reminder_ids, status__in=[Reminder.Status.FAILED, Reminder.Status.SKIPPED]
+    ).update(
+        status=Reminder.Status.PENDING, due_at=now, attempts=0, last_error="", lease_until=None
+    )
+
+
+@transaction.atomic
+def reschedule_partner(*, partner: Partner, now: dt.datetime) -> int:
+    """Plan a partner's pending reminders again after their time zone, quiet hours or preferred
+    hour changed. Rows already sent stay as they are, so nothing is sent twice."""
+    Reminder.objects.filter(response__partner=partner, status=Reminder.Status.PENDING).delete()
+    responses = Response.objects.filter(
+        partner=partner, status__in=[Response.Status.NOT_STARTED, Response.Status.DRAFT]
+    ).select_related("assignment", "partner")
+    next_session = upcoming_session(couple_id=partner.couple_id, now=now)
+    planned = 0
+    for response in responses:
+        planned += len(plan_reminders(response=response, now=now))
+        if next_session is not None:
+            planned += bool(
+                plan_before_session(
+                    response=response, session_starts_at=next_session.starts_at, now=now
+                )
+            )
+    return planned
+
+
+def upcoming_session(*, couple_id: int, now: dt.datetime) -> CounselingSession | None:
+    return CounselingSession.objects.filter(couple_id=couple_id, starts_at__gt=now).first()

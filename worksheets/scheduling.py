@@ -63,31 +63,110 @@ def outside_quiet_hours(moment: dt.datetime, zone: ZoneInfo, quiet: QuietHours) 
     return local_to_utc(dt.datetime.combine(end_day, quiet.end), zone)
 
 
+# The reminder rules an assignment starts with; the counselor may change any of them.
+DEFAULT_PLAN = {
+    "before_due_hours": 48,  # a nudge this long before the due date (0: none)
+    "due_day": True,  # a nudge on the due day
+    "overdue_days": [1, 3],  # nudges this many days after the due date (at most two)
+    "max_nudges": 3,  # never more nudges than this per occurrence
+    "before_session_hours": 24,  # a nudge this long before the next session (0: none)
+    "alert_after_hours": 24,  # tell the counselor if still open this long after the last nudge
+}
+OVERDUE_KINDS = ("overdue_first", "overdue_second")
+
+
+def full_plan(plan: dict | None) -> dict:
+    return {**DEFAULT_PLAN, **(plan or {})}
+
+
 @dataclass(frozen=True)
 class ReminderSlot:
     kind: str
     due_at: dt.datetime
 
 
-def default_reminder_slots(
+def _nudge_at(
+    day: dt.date,
+    preferred_hour: int,
+    zone: ZoneInfo,
+    quiet: QuietHours,
+    latest: dt.datetime | None = None,
+) -> dt.datetime:
+    moment = at_local_hour(day, preferred_hour, zone)
+    if latest is not None and moment > latest:
+        moment = latest
+    return outside_quiet_hours(moment, zone, quiet)
+
+
+def _candidate_nudges(*, due_at, zone, preferred_hour, quiet, plan) -> list[ReminderSlot]:
+    due_day = due_at.astimezone(zone).date()
+    # A nudge on or before the due day must leave time to do the worksheet.
+    latest = due_at - DUE_DAY_LEAD
+    nudges = []
+    if plan["before_due_hours"]:
+        day = (due_at - dt.timedelta(hours=plan["before_due_hours"])).astimezone(zone).date()
+        nudges.append(
+            ReminderSlot("before_due", _nudge_at(day, preferred_hour, zone, quiet, latest))
+        )
+    if plan["due_day"]:
+        nudges.append(
+            ReminderSlot("due_day", _nudge_at(due_day, preferred_hour, zone, quiet, latest))
+        )
+    for kind, days in zip(OVERDUE_KINDS, plan["overdue_days"], strict=False):
+        day = due_day + dt.timedelta(days=days)
+        nudges.append(ReminderSlot(kind, _nudge_at(day, preferred_hour, zone, quiet)))
+    return nudges
+
+
+def reminder_slots(
     *,
     now: dt.datetime,
     due_at: dt.datetime,
     zone: ZoneInfo,
     preferred_hour: int,
     quiet: QuietHours,
+    plan: dict | None = None,
+    opens_at: dt.datetime | None = None,
 ) -> list[ReminderSlot]:
-    """The invitation now, then nudges two days before and on the due day, at the partner's
-    preferred hour (or four hours before the due time, if that is earlier), each moved out of
-    quiet hours. Nudges already past, or not before the due time, are left out."""
-    slots = [ReminderSlot("invitation", outside_quiet_hours(now, zone, quiet))]
-    due_day = due_at.astimezone(zone).date()
-    for kind, day in (("before_due", due_day - dt.timedelta(days=2)), ("due_day", due_day)):
-        moment = at_local_hour(day, preferred_hour, zone)
-        if moment > due_at - DUE_DAY_LEAD:
-            # The preferred hour comes too late on the due day to still be useful.
-            moment = due_at - DUE_DAY_LEAD
-        moment = outside_quiet_hours(moment, zone, quiet)
-        if now < moment < due_at:
-            slots.append(ReminderSlot(kind, moment))
-    return slots
+    """Every message for one partner's occurrence of a worksheet, in the partner's local time.
+
+    The invitation goes out when the occurrence opens (now, unless it opens later); nudges go
+    at the partner's preferred hour (or four hours before the due time, if that is earlier);
+    everything is moved out of quiet hours. Nudges already past are left out, and only the
+    first `max_nudges` are kept. Last comes the counselor's alert, after the last nudge.
+    """
+    plan = full_plan(plan)
+    opens = max(now, opens_at or now)
+    invitation = ReminderSlot("invitation", outside_quiet_hours(opens, zone, quiet))
+    nudges = sorted(
+        (
+            slot
+            for slot in _candidate_nudges(
+                due_at=due_at, zone=zone, preferred_hour=preferred_hour, quiet=quiet, plan=plan
+            )
+            if slot.due_at > invitation.due_at
+            and (slot.kind.startswith("overdue") or slot.due_at < due_at)
+        ),
+        key=lambda slot: slot.due_at,
+    )[: plan["max_nudges"]]
+    last = nudges[-1].due_at if nudges else max(due_at, invitation.due_at)
+    alert = ReminderSlot("counselor_alert", last + dt.timedelta(hours=plan["alert_after_hours"]))
+    return [invitation, *nudges, alert]
+
+
+def before_session_slot(
+    *,
+    now: dt.datetime,
+    session_starts_at: dt.datetime,
+    zone: ZoneInfo,
+    quiet: QuietHours,
+    plan: dict | None = None,
+) -> ReminderSlot | None:
+    """The "before your session" nudge, or None when it would be too late or is turned off."""
+    hours = full_plan(plan)["before_session_hours"]
+    if not hours:
+        return None
+    moment = outside_quiet_hours(session_starts_at - dt.timedelta(hours=hours), zone, quiet)
+    if not now < moment < session_starts_at:
+        return None
+    return ReminderSlot("before_session", moment)

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from worksheets import reminders
+from worksheets import occurrences, reminders
 
 # Publishing a Celery message costs far more than claiming a row, so claimed rows go out in
 # small batches: one message per batch keeps the sweep fast, and a batch is small enough that
@@ -29,6 +29,12 @@ def send_reminders(reminder_ids: list[int]) -> list[str]:
         reminders.send_reminder(reminder_id=reminder_id, now=timezone.now())
         for reminder_id in reminder_ids
     ]
+
+
+@shared_task(ignore_result=True)
+def create_upcoming_occurrences() -> int:
+    """Open the next occurrence of recurring assignments, with their reminders, ahead of time."""
+    return occurrences.create_upcoming_occurrences(now=timezone.now())
 
 
 def request_sweep() -> None:

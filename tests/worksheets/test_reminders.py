@@ -41,20 +41,14 @@ def send_all_due(now):
     }
 
 
-def test_assigning_writes_an_invitation_and_two_nudges_for_each_partner(assignment):
+def test_assigning_writes_the_whole_plan_for_each_partner(assignment):
     kinds = sorted(
         Reminder.objects.filter(response__assignment=assignment).values_list(
             "response__partner__display_name", "kind"
         )
     )
-    assert kinds == [
-        ("Alex", "before_due"),
-        ("Alex", "due_day"),
-        ("Alex", "invitation"),
-        ("Sam", "before_due"),
-        ("Sam", "due_day"),
-        ("Sam", "invitation"),
-    ]
+    plan = ["before_due", "counselor_alert", "due_day", "invitation", "overdue_first"]
+    assert kinds == [("Alex", kind) for kind in plan] + [("Sam", kind) for kind in plan]
 
 
 def test_the_invitation_e_mail_carries_a_personal_link(assignment, partner_a, partner_b):

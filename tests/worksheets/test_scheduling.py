@@ -7,9 +7,10 @@ from hypothesis import strategies as st
 from worksheets.scheduling import (
     QuietHours,
     at_local_hour,
-    default_reminder_slots,
+    before_session_slot,
     local_to_utc,
     outside_quiet_hours,
+    reminder_slots,
 )
 
 UTC = dt.UTC
@@ -70,27 +71,108 @@ def test_quiet_hours_end_exactly_at_the_boundary_minute():
     assert outside_quiet_hours(eight, NEW_YORK, NIGHT) == eight
 
 
-def test_default_plan_invites_now_and_nudges_before_and_on_the_due_day():
+def local_kinds(slots):
+    return {slot.kind: slot.due_at.astimezone(NEW_YORK).replace(tzinfo=None) for slot in slots}
+
+
+def test_the_default_plan_invites_now_then_nudges_at_the_preferred_hour():
     now = local_to_utc(dt.datetime(2026, 5, 1, 10, 0), NEW_YORK)
     due = local_to_utc(dt.datetime(2026, 5, 8, 23, 59), NEW_YORK)
-    slots = default_reminder_slots(
-        now=now, due_at=due, zone=NEW_YORK, preferred_hour=18, quiet=NIGHT
-    )
-    local = {slot.kind: slot.due_at.astimezone(NEW_YORK).replace(tzinfo=None) for slot in slots}
-    assert local == {
+    slots = reminder_slots(now=now, due_at=due, zone=NEW_YORK, preferred_hour=18, quiet=NIGHT)
+    # Two days before, on the due day and a day late: the cap of three nudges drops the
+    # second overdue nudge.
+    assert local_kinds(slots) == {
         "invitation": dt.datetime(2026, 5, 1, 10, 0),
         "before_due": dt.datetime(2026, 5, 6, 18, 0),
         "due_day": dt.datetime(2026, 5, 8, 18, 0),
+        "overdue_first": dt.datetime(2026, 5, 9, 18, 0),
+        "counselor_alert": dt.datetime(2026, 5, 10, 18, 0),
     }
 
 
-def test_nudges_already_past_are_left_out():
+def test_overdue_nudges_fill_in_when_earlier_nudges_are_already_past():
     now = local_to_utc(dt.datetime(2026, 5, 8, 19, 0), NEW_YORK)
     due = local_to_utc(dt.datetime(2026, 5, 8, 23, 59), NEW_YORK)
-    slots = default_reminder_slots(
-        now=now, due_at=due, zone=NEW_YORK, preferred_hour=18, quiet=NIGHT
+    slots = reminder_slots(now=now, due_at=due, zone=NEW_YORK, preferred_hour=18, quiet=NIGHT)
+    assert [slot.kind for slot in slots] == [
+        "invitation",
+        "overdue_first",
+        "overdue_second",
+        "counselor_alert",
+    ]
+    assert local_kinds(slots)["overdue_second"] == dt.datetime(2026, 5, 11, 18, 0)
+
+
+def test_the_counselor_can_change_the_plan():
+    now = local_to_utc(dt.datetime(2026, 5, 1, 10, 0), NEW_YORK)
+    due = local_to_utc(dt.datetime(2026, 5, 8, 23, 59), NEW_YORK)
+    plan = {"before_due_hours": 0, "overdue_days": [], "max_nudges": 1, "alert_after_hours": 2}
+    slots = reminder_slots(
+        now=now, due_at=due, zone=NEW_YORK, preferred_hour=9, quiet=NIGHT, plan=plan
     )
-    assert [slot.kind for slot in slots] == ["invitation"]
+    assert local_kinds(slots) == {
+        "invitation": dt.datetime(2026, 5, 1, 10, 0),
+        "due_day": dt.datetime(2026, 5, 8, 9, 0),
+        "counselor_alert": dt.datetime(2026, 5, 8, 11, 0),
+    }
+
+
+def test_never_more_nudges_than_the_plan_allows():
+    now = local_to_utc(dt.datetime(2026, 5, 1, 10, 0), NEW_YORK)
+    due = local_to_utc(dt.datetime(2026, 5, 8, 23, 59), NEW_YORK)
+    slots = reminder_slots(now=now, due_at=due, zone=NEW_YORK, preferred_hour=18, quiet=NIGHT)
+    nudges = [s for s in slots if s.kind not in ("invitation", "counselor_alert")]
+    assert len(nudges) == 3
+
+
+def test_an_invitation_for_a_later_occurrence_waits_until_it_opens():
+    now = local_to_utc(dt.datetime(2026, 5, 1, 10, 0), NEW_YORK)
+    opens = local_to_utc(dt.datetime(2026, 5, 1, 23, 59), NEW_YORK)
+    due = local_to_utc(dt.datetime(2026, 5, 8, 23, 59), NEW_YORK)
+    slots = reminder_slots(
+        now=now, due_at=due, zone=NEW_YORK, preferred_hour=18, quiet=NIGHT, opens_at=opens
+    )
+    # It opens at midnight, inside quiet hours: the invitation goes at 08:00.
+    assert local_kinds(slots)["invitation"] == dt.datetime(2026, 5, 2, 8, 0)
+
+
+def test_the_before_session_nudge_comes_a_day_ahead_outside_quiet_hours():
+    now = local_to_utc(dt.datetime(2026, 5, 1, 10, 0), NEW_YORK)
+    session = local_to_utc(dt.datetime(2026, 5, 5, 7, 30), NEW_YORK)
+    slot = before_session_slot(now=now, session_starts_at=session, zone=NEW_YORK, quiet=NIGHT)
+    assert local_kinds([slot]) == {"before_session": dt.datetime(2026, 5, 4, 8, 0)}
+    too_late = before_session_slot(
+        now=session - dt.timedelta(hours=3), session_starts_at=session, zone=NEW_YORK, quiet=NIGHT
+    )
+    assert too_late is None
+
+
+def test_one_reminder_per_local_slot_across_the_new_york_fall_back_day():
+    # 2026-11-01 has 25 hours in New York; the due-day nudge at 01:30 happens once (the first).
+    now = local_to_utc(dt.datetime(2026, 10, 25, 12, 0), NEW_YORK)
+    due = local_to_utc(dt.datetime(2026, 11, 1, 23, 59), NEW_YORK)
+    slots = reminder_slots(
+        now=now,
+        due_at=due,
+        zone=NEW_YORK,
+        preferred_hour=1,
+        quiet=QuietHours(dt.time(0), dt.time(0)),
+    )
+    due_day = [s for s in slots if s.kind == "due_day"]
+    assert [s.due_at for s in due_day] == [utc(2026, 11, 1, 5, 0)]
+
+
+def test_a_nudge_on_the_spring_forward_day_lands_on_the_first_real_minute():
+    now = local_to_utc(dt.datetime(2026, 3, 1, 12, 0), NEW_YORK)
+    due = local_to_utc(dt.datetime(2026, 3, 8, 23, 59), NEW_YORK)
+    slots = reminder_slots(
+        now=now,
+        due_at=due,
+        zone=NEW_YORK,
+        preferred_hour=2,
+        quiet=QuietHours(dt.time(0), dt.time(0)),
+    )
+    assert local_kinds(slots)["due_day"] == dt.datetime(2026, 3, 8, 3, 0)
 
 
 zones = st.sampled_from(

@@ -1,0 +1,107 @@
+"""How fast the sweep claims due reminders, against the same claim in one raw SQL statement.
+
+Ours is the project's real sweep task, called in-process: it claims a batch through the ORM
+and publishes one Celery message per SEND_BATCH_SIZE claimed ids to Redis. The baseline is the
+least a claim can cost: one UPDATE ... RETURNING per batch from plain psycopg, no publishing.
+Both start from the same table: every row pending again, vacuumed and analysed.
+"""
+
+import time
+
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from bench import database, seed
+from worksheets.tasks import SEND_BATCH_SIZE, sweep_due_reminders
+
+NAME = "reminder_sweep"
+REMINDERS = 100_000
+ROUNDS = 2
+
+RAW_CLAIM = f"""
+    UPDATE worksheets_reminder
+    SET status = 'claimed',
+        lease_until = now() + interval '{settings.REMINDER_LEASE.total_seconds():.0f} seconds'
+    WHERE id IN (
+        SELECT id FROM worksheets_reminder
+        WHERE status = 'pending' AND due_at <= now()
+        ORDER BY due_at
+        LIMIT {settings.REMINDER_BATCH_SIZE}
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id
+"""
+
+
+def reset_outbox() -> None:
+    """All rows pending again, dead row versions gone and statistics fresh, so every measured
+    run sees the same table. VACUUM cannot run in a transaction, hence autocommit."""
+    with database.raw_connection(autocommit=True) as conn:
+        conn.execute("UPDATE worksheets_reminder SET status = 'pending', lease_until = NULL")
+        conn.execute("VACUUM ANALYZE worksheets_reminder")
+
+
+def expect_all_claimed(claimed: int, variant: str) -> None:
+    if claimed != REMINDERS:
+        raise RuntimeError(f"{variant} claimed {claimed:,} reminders, not {REMINDERS:,}")
+
+
+def time_ours() -> tuple[float, int]:
+    """Seconds to sweep every row with the real task, and the queries it ran."""
+    reset_outbox()
+    claimed = 0
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        while batch := sweep_due_reminders():
+            claimed += batch
+        elapsed = time.perf_counter() - started
+    # Nobody consumes the send messages here; drop them so runs do not pile them up.
+    database.flush_redis(settings.CELERY_BROKER_URL)
+    expect_all_claimed(claimed, "The sweep")
+    return elapsed, len(queries)
+
+
+def time_raw() -> float:
+    """Seconds to claim every row with the raw statement, one batch per round trip."""
+    reset_outbox()
+    claimed = 0
+    with database.raw_connection(autocommit=True) as conn:
+        started = time.perf_counter()
+        while rows := conn.execute(RAW_CLAIM).fetchall():
+            claimed += len(rows)
+        elapsed = time.perf_counter() - started
+    expect_all_claimed(claimed, "The raw SQL loop")
+    return elapsed
+
+
+def run() -> tuple[dict, str]:
+    seed.clear_reminders()
+    seed.seed_due_reminders(REMINDERS, label=NAME)
+    ours, raw, queries = [], [], 0
+    # Alternating evens out whatever else the machine is doing; the best run of each counts.
+    for round_number in range(1, ROUNDS + 1):
+        elapsed, queries = time_ours()
+        ours.append(elapsed)
+        raw.append(time_raw())
+        print(f"  {NAME}: round {round_number}: ours {ours[-1]:.2f}s, raw {raw[-1]:.2f}s")
+    value = REMINDERS / min(ours)
+    baseline = REMINDERS / min(raw)
+    batches = -(-REMINDERS // settings.REMINDER_BATCH_SIZE)
+    result = {
+        "value": round(value),
+        "unit": "reminders/s",
+        "baseline": round(baseline),
+        "ratio": round(value / baseline, 3),
+        "queries": queries,
+        "notes": (
+            f"queries: total for one sweep of {REMINDERS:,} reminders in {batches} batches of "
+            f"{settings.REMINDER_BATCH_SIZE} (plus the final empty claim); ours also publishes "
+            f"one Celery message per {SEND_BATCH_SIZE} ids, the raw SQL baseline publishes none"
+        ),
+    }
+    line = (
+        f"{NAME}: {value:,.0f} reminders/s (raw SQL baseline {baseline:,.0f}/s, "
+        f"ratio {value / baseline:.2f}, {queries} queries)"
+    )
+    return result, line

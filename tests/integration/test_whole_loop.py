@@ -70,8 +70,9 @@ def test_assign_invite_submit_and_remind_only_the_partner_who_has_not(
     assert result_url.endswith("/result/")
     assert "not a diagnosis" in result
 
-    # Time passes: every nudge comes due. Only beat's sweep can pick these up now.
-    Reminder.objects.exclude(kind="invitation").update(due_at=timezone.now())
+    # Time passes: the two nudges before the due date come due, for both partners. Only
+    # beat's sweep can pick these up now.
+    Reminder.objects.filter(kind__in=["before_due", "due_day"]).update(due_at=timezone.now())
     wait_for(lambda: len(messages_to(mail_dir, alex.email)) >= 3, timeout=30, what="Alex's nudges")
 
     assert [m.subject for m in messages_to(mail_dir, sam.email)] == [invitation.subject]
@@ -84,6 +85,12 @@ def test_assign_invite_submit_and_remind_only_the_partner_who_has_not(
         ]
     )
     statuses = dict(Reminder.objects.filter(response__partner=sam).values_list("kind", "status"))
-    assert statuses == {"invitation": "sent", "before_due": "cancelled", "due_day": "cancelled"}
+    assert statuses == {
+        "invitation": "sent",
+        "before_due": "cancelled",
+        "due_day": "cancelled",
+        "overdue_first": "cancelled",
+        "counselor_alert": "cancelled",
+    }
     log = celery_processes["worker_log"].read_text()
     assert sam.email not in log and "SENTINEL" not in log

@@ -77,17 +77,21 @@ def time_raw() -> float:
 
 def run() -> tuple[dict, str]:
     seed.clear_reminders()
-    seed.seed_due_reminders(REMINDERS, label=NAME)
+    # Only claimed, never sent, so any kinds do: several per response keeps seeding quick.
+    seed.seed_due_reminders(REMINDERS, kinds=seed.PARTNER_KINDS, label=NAME)
     ours, raw, queries = [], [], 0
     # Alternating evens out whatever else the machine is doing; the best run of each counts.
     for round_number in range(1, ROUNDS + 1):
         elapsed, queries = time_ours()
         ours.append(elapsed)
         raw.append(time_raw())
-        print(f"  {NAME}: round {round_number}: ours {ours[-1]:.2f}s, raw {raw[-1]:.2f}s")
+        print(
+            f"  {NAME}: round {round_number}: ours {ours[-1]:.2f}s, raw {raw[-1]:.2f}s", flush=True
+        )
     value = REMINDERS / min(ours)
     baseline = REMINDERS / min(raw)
-    batches = -(-REMINDERS // settings.REMINDER_BATCH_SIZE)
+    # One claim per full batch, and a last one that finds nothing and ends the loop.
+    claims = -(-REMINDERS // settings.REMINDER_BATCH_SIZE) + 1
     result = {
         "value": round(value),
         "unit": "reminders/s",
@@ -95,13 +99,15 @@ def run() -> tuple[dict, str]:
         "ratio": round(value / baseline, 3),
         "queries": queries,
         "notes": (
-            f"queries: total for one sweep of {REMINDERS:,} reminders in {batches} batches of "
-            f"{settings.REMINDER_BATCH_SIZE} (plus the final empty claim); ours also publishes "
-            f"one Celery message per {SEND_BATCH_SIZE} ids, the raw SQL baseline publishes none"
+            f"queries: all statements Django sent (BEGIN and COMMIT included) for one sweep of "
+            f"{REMINDERS:,} reminders, {claims} claims of up to {settings.REMINDER_BATCH_SIZE}; "
+            f"ours also publishes one Celery message per {SEND_BATCH_SIZE} ids, the raw SQL "
+            "baseline (one autocommitted UPDATE per batch) publishes none"
         ),
     }
     line = (
         f"{NAME}: {value:,.0f} reminders/s (raw SQL baseline {baseline:,.0f}/s, "
-        f"ratio {value / baseline:.2f}, {queries} queries)"
+        f"ratio {value / baseline:.2f}, {queries} queries, {queries / claims:.1f} per batch "
+        f"of {settings.REMINDER_BATCH_SIZE})"
     )
     return result, line

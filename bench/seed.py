@@ -1,8 +1,8 @@
 """Due reminders in bulk, with the rows they hang from, for the reminder benchmarks.
 
-Every reminder is one the send task really sends: the couple and assignment are active, the
-response is not submitted, and the partner has reminders on and no quiet hours. A response
-has at most one reminder of each kind, so there is one response per len(Reminder.Kind)
+The couple and assignment are active, the response is not submitted, and the partner has
+reminders on and no quiet hours, so an invitation is one the send task really sends. A
+response has at most one reminder of each kind, so there is one response per len(kinds)
 reminders; each couple has two partners and one assignment, with a response per partner.
 """
 
@@ -19,7 +19,12 @@ from therapy.models import Counselor, Practice
 from worksheets.library import load_library
 from worksheets.models import Assignment, Reminder, Response, WorksheetTemplate
 
-KINDS = [kind.value for kind in Reminder.Kind]
+# Partner reminders that need no other rows (counselor alerts and session nudges do).
+PARTNER_KINDS = [
+    kind
+    for kind in ("invitation", "before_due", "due_day", "overdue_first", "overdue_second")
+    if kind in Reminder.Kind.values
+]
 NO_QUIET_HOURS = dt.time(0, 0)
 BATCH_SIZE = 2000
 
@@ -43,7 +48,9 @@ def owner() -> tuple[Counselor, WorksheetTemplate]:
     return counselor, template
 
 
-def seed_due_reminders(count: int, *, label: str = "seeding", chunks: int = 10) -> None:
+def seed_due_reminders(
+    count: int, *, kinds: list[str], label: str = "seeding", chunks: int = 10
+) -> None:
     """Write `count` pending reminders, all due, in `chunks` steps with a progress line each."""
     counselor, template = owner()
     now = timezone.now()
@@ -51,15 +58,15 @@ def seed_due_reminders(count: int, *, label: str = "seeding", chunks: int = 10) 
     written = 0
     for chunk in range(chunks):
         target = count * (chunk + 1) // chunks
-        written += seed_chunk(target - written, counselor, template, now=now, rng=rng)
+        written += seed_chunk(target - written, kinds, counselor, template, now=now, rng=rng)
         print(f"  {label}: {written:,}/{count:,} reminders ({100 * written // count}%)", flush=True)
 
 
-def seed_chunk(count, counselor, template, *, now, rng) -> int:
+def seed_chunk(count, kinds, counselor, template, *, now, rng) -> int:
     """One step of seeding: `count` reminders and just enough parents for them."""
     if count <= 0:
         return 0
-    responses = math.ceil(count / len(KINDS))
+    responses = math.ceil(count / len(kinds))
     couples = Couple.objects.bulk_create(
         [
             Couple(practice=counselor.practice, label="Bench couple")
@@ -108,7 +115,7 @@ def seed_chunk(count, counselor, template, *, now, rng) -> int:
             created_at=now,
         )
         for response in rows
-        for kind in KINDS
+        for kind in kinds
     ][:count]
     Reminder.objects.bulk_create(reminders, batch_size=BATCH_SIZE)
     return len(reminders)

@@ -5,13 +5,20 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from clients.forms import AssignWorksheetForm, PartnerAdminForm, chosen_template
+from clients.forms import (
+    AssignWorksheetForm,
+    PartnerAdminForm,
+    ScheduleSessionForm,
+    chosen_template,
+)
 from clients.models import Couple, Partner
 from therapy import access, dashboard
 from therapy.admin_site import ScopedAdmin
+from therapy.sessions import SessionError, schedule_session
 from worksheets.assignments import AssignmentError, assign_worksheet
+from worksheets.reminders import reschedule_partner
 
 
 class PartnerInline(admin.StackedInline):
@@ -23,11 +30,12 @@ class PartnerInline(admin.StackedInline):
     fields = [
         "display_name",
         "email",
-        "phone",
         "time_zone",
         ("quiet_hours_start", "quiet_hours_end"),
         "preferred_hour",
+        ("channel", "phone"),
         "reminders_enabled",
+        "removed",
     ]
 
     def get_extra(self, request, obj=None, **kwargs):
@@ -49,7 +57,7 @@ class CoupleAdmin(ScopedAdmin):
     list_filter = ["status"]
     search_fields = ["label", "partners__display_name"]
     inlines = [PartnerInline]
-    readonly_fields = ["worksheet_progress"]
+    readonly_fields = ["worksheet_progress", "upcoming_sessions"]
     change_form_template = "admin/clients/couple/change_form.html"
 
     def get_queryset(self, request):
@@ -69,7 +77,7 @@ class CoupleAdmin(ScopedAdmin):
         fields = ["label", "status"]
         if access.is_operator(request.user):
             fields += ["practice", "counselors"]
-        return [*fields, "worksheet_progress"] if obj else fields
+        return [*fields, "upcoming_sessions", "worksheet_progress"] if obj else fields
 
     def has_add_permission(self, request):
         return access.counselor_for(request.user) is not None or access.is_operator(request.user)
@@ -134,6 +142,16 @@ class CoupleAdmin(ScopedAdmin):
             obj.practice = counselor.practice
         super().save_model(request, obj, form, change)
 
+    def save_formset(self, request, form, formset, change):
+        timing = {"time_zone", "quiet_hours_start", "quiet_hours_end", "preferred_hour", "channel"}
+        moved = [
+            f.instance for f in formset.forms if f.instance.pk and timing & set(f.changed_data)
+        ]
+        super().save_formset(request, form, formset, change)
+        # New times for reminders not yet sent; what went out stays as it was.
+        for partner in moved:
+            reschedule_partner(partner=partner, now=timezone.now())
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         counselor = access.counselor_for(request.user)
@@ -147,8 +165,69 @@ class CoupleAdmin(ScopedAdmin):
                 self.admin_site.admin_view(self.assign_view),
                 name="clients_couple_assign",
             ),
+            path(
+                "<path:object_id>/schedule/",
+                self.admin_site.admin_view(self.schedule_view),
+                name="clients_couple_schedule",
+            ),
             *super().get_urls(),
         ]
+
+    def schedule_view(self, request, object_id):
+        couple = access.get_couple_for(request.user, object_id)
+        counselor = access.counselor_for(request.user)
+        if counselor is None:
+            raise PermissionDenied
+        form = ScheduleSessionForm(
+            request.POST or None, practice_time_zone=couple.practice.time_zone
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                schedule_session(
+                    couple=couple,
+                    counselor=counselor,
+                    starts_at=form.cleaned_data["starts_at"],
+                    now=timezone.now(),
+                )
+            except SessionError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request,
+                    "Session scheduled. Worksheets still open then will "
+                    "get a reminder the day before.",
+                )
+                return redirect("admin:clients_couple_change", couple.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Schedule a session with {couple.label}",
+            "couple": couple,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/clients/couple/schedule.html", context)
+
+    @admin.display(description="Sessions")
+    def upcoming_sessions(self, couple):
+        sessions = couple.sessions.filter(starts_at__gte=timezone.now()).select_related(
+            "counselor__user"
+        )
+        if not sessions:
+            return "No upcoming sessions."
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{} with {}</li>",
+                (
+                    (
+                        timezone.localtime(s.starts_at).strftime("%a %d %b %Y, %H:%M"),
+                        s.counselor.display_name,
+                    )
+                    for s in sessions
+                ),
+            ),
+        )
 
     def assign_view(self, request, object_id):
         couple = access.get_couple_for(request.user, object_id)
@@ -168,7 +247,9 @@ class CoupleAdmin(ScopedAdmin):
                     due_at=form.due_at(),
                     assigned_by=access.counselor_for(request.user),
                     visibility_overrides=form.visibility_overrides(),
+                    reminder_plan=form.reminder_plan(),
                     now=timezone.now(),
+                    **form.repetition(),
                 )
             except AssignmentError as error:
                 form.add_error(None, str(error))

@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from therapy.timezones import time_zone_choices
 from worksheets.library import latest_templates
-from worksheets.models import WorksheetItem, WorksheetTemplate
+from worksheets.models import Assignment, WorksheetItem, WorksheetTemplate
+from worksheets.scheduling import DEFAULT_PLAN, local_to_utc
 
 VISIBILITY_CHOICES = [
     (WorksheetItem.Visibility.PRIVATE, "Private"),
@@ -16,6 +17,29 @@ VISIBILITY_CHOICES = [
 
 class PartnerAdminForm(forms.ModelForm):
     time_zone = forms.ChoiceField(choices=time_zone_choices, initial="UTC")
+    removed = forms.BooleanField(
+        required=False,
+        label="No longer part of this work",
+        help_text="Keeps their past answers; they get no new worksheets or reminders.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["removed"].initial = self.instance.removed_at is not None
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("channel") == "sms" and not cleaned.get("phone"):
+            self.add_error("phone", "Add a phone number to send text messages.")
+        return cleaned
+
+    def save(self, commit=True):
+        removed = self.cleaned_data.get("removed")
+        if removed and self.instance.removed_at is None:
+            self.instance.removed_at = timezone.now()
+        elif not removed:
+            self.instance.removed_at = None
+        return super().save(commit)
 
 
 class AssignWorksheetForm(forms.Form):
@@ -27,6 +51,79 @@ class AssignWorksheetForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Due at the end of this day, in the practice's time zone.",
     )
+
+    recurrence = forms.ChoiceField(
+        label="Repeat", choices=Assignment.Recurrence.choices, initial=Assignment.Recurrence.ONCE
+    )
+    interval_days = forms.IntegerField(
+        label="Every how many days",
+        min_value=1,
+        max_value=90,
+        initial=7,
+        help_text="For repeating worksheets: 7 is weekly.",
+    )
+    repeat_until = forms.DateField(
+        label="Repeat until",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional. No occurrence is due after this day.",
+    )
+    max_occurrences = forms.IntegerField(
+        label="At most this many times",
+        required=False,
+        min_value=1,
+        max_value=104,
+        help_text="Optional.",
+    )
+    before_due_hours = forms.IntegerField(
+        label="Nudge this many hours before the due date",
+        min_value=0,
+        max_value=336,
+        initial=DEFAULT_PLAN["before_due_hours"],
+        help_text="0 for none.",
+    )
+    due_day = forms.BooleanField(
+        label="Nudge on the due day", required=False, initial=DEFAULT_PLAN["due_day"]
+    )
+    overdue_first = forms.IntegerField(
+        label="First overdue nudge, days late",
+        min_value=0,
+        max_value=30,
+        required=False,
+        initial=DEFAULT_PLAN["overdue_days"][0],
+        help_text="Leave empty for none.",
+    )
+    overdue_second = forms.IntegerField(
+        label="Second overdue nudge, days late",
+        min_value=0,
+        max_value=30,
+        required=False,
+        initial=DEFAULT_PLAN["overdue_days"][1],
+        help_text="Leave empty for none.",
+    )
+    max_nudges = forms.IntegerField(
+        label="Never more nudges than",
+        min_value=0,
+        max_value=5,
+        initial=DEFAULT_PLAN["max_nudges"],
+    )
+    before_session_hours = forms.IntegerField(
+        label="Nudge this many hours before the next session, if still open",
+        min_value=0,
+        max_value=168,
+        initial=DEFAULT_PLAN["before_session_hours"],
+        help_text="0 for none.",
+    )
+
+    PLAN_FIELDS = (
+        "before_due_hours",
+        "due_day",
+        "overdue_first",
+        "overdue_second",
+        "max_nudges",
+        "before_session_hours",
+    )
+    REPEAT_FIELDS = ("recurrence", "interval_days", "repeat_until", "max_occurrences")
 
     def __init__(self, *args, practice_time_zone: str, template=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,10 +165,53 @@ class AssignWorksheetForm(forms.Form):
             raise forms.ValidationError("Choose a date within the next year.")
         return due_date
 
-    def due_at(self) -> dt.datetime:
+    def clean(self):
+        cleaned = super().clean()
+        second, first = cleaned.get("overdue_second"), cleaned.get("overdue_first")
+        if second is not None and first is not None and second <= first:
+            self.add_error("overdue_second", "Make the second overdue nudge later than the first.")
+        until, due = cleaned.get("repeat_until"), cleaned.get("due_date")
+        if until and due and until < due:
+            self.add_error("repeat_until", "Choose a day on or after the first due date.")
+        return cleaned
+
+    def _end_of_day(self, day: dt.date) -> dt.datetime:
         # End of the chosen day in the practice's zone (23:59), stored in UTC.
-        end_of_day = dt.datetime.combine(self.cleaned_data["due_date"], dt.time(23, 59))
-        return end_of_day.replace(tzinfo=self.zone).astimezone(dt.UTC)
+        return (
+            dt.datetime.combine(day, dt.time(23, 59)).replace(tzinfo=self.zone).astimezone(dt.UTC)
+        )
+
+    def due_at(self) -> dt.datetime:
+        return self._end_of_day(self.cleaned_data["due_date"])
+
+    def reminder_plan(self) -> dict:
+        data = self.cleaned_data
+        overdue = [
+            days for days in (data["overdue_first"], data["overdue_second"]) if days is not None
+        ]
+        return {
+            "before_due_hours": data["before_due_hours"],
+            "due_day": data["due_day"],
+            "overdue_days": overdue,
+            "max_nudges": data["max_nudges"],
+            "before_session_hours": data["before_session_hours"],
+        }
+
+    def repetition(self) -> dict:
+        data = self.cleaned_data
+        until = data.get("repeat_until")
+        return {
+            "recurrence": data["recurrence"],
+            "interval_days": data["interval_days"],
+            "repeat_until": self._end_of_day(until) if until else None,
+            "max_occurrences": data.get("max_occurrences"),
+        }
+
+    def plan_fields(self):
+        return [self[name] for name in self.PLAN_FIELDS]
+
+    def repeat_fields(self):
+        return [self[name] for name in self.REPEAT_FIELDS]
 
 
 def chosen_template(data) -> WorksheetTemplate | None:
@@ -80,3 +220,24 @@ def chosen_template(data) -> WorksheetTemplate | None:
         return latest_templates().get(pk=int(data.get("template", "")))
     except (ValueError, WorksheetTemplate.DoesNotExist):
         return None
+
+
+class ScheduleSessionForm(forms.Form):
+    starts_at = forms.DateTimeField(
+        label="Starts at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="In the practice's time zone.",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+
+    def __init__(self, *args, practice_time_zone: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = ZoneInfo(practice_time_zone)
+
+    def clean_starts_at(self):
+        # The browser sends a wall-clock time; read it in the practice's zone, not the server's.
+        value = self.cleaned_data["starts_at"].replace(tzinfo=None)
+        starts_at = local_to_utc(value, self.zone)
+        if starts_at <= timezone.now():
+            raise forms.ValidationError("Choose a time in the future.")
+        return starts_at

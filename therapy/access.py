@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from clients.models import Couple, Partner
-from therapy.models import Counselor
+from therapy.models import Alert, CounselingSession, Counselor
 from worksheets.models import Assignment, Reminder, Response
 
 
@@ -64,6 +64,14 @@ def responses_for(user) -> QuerySet[Response]:
 
 def reminders_for(user) -> QuerySet[Reminder]:
     return Reminder.objects.filter(response__assignment__couple__in=couples_for(user))
+
+
+def sessions_for(user) -> QuerySet[CounselingSession]:
+    return CounselingSession.objects.filter(couple__in=couples_for(user))
+
+
+def alerts_for(user) -> QuerySet[Alert]:
+    return Alert.objects.filter(couple__in=couples_for(user))
 
 
 def responses_of_partner(partner: Partner) -> QuerySet[Response]:

@@ -1,6 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
 
-from therapy.models import Counselor, Practice
+from therapy import access
+from therapy.admin_site import ScopedAdmin
+from therapy.alerts import acknowledge
+from therapy.models import Alert, CounselingSession, Counselor, Practice
 
 # Practices and counselors are managed by the people who run the service (superusers), through
 # Django's model permissions; counselors have none of those permissions.
@@ -18,3 +22,33 @@ class CounselorAdmin(admin.ModelAdmin):
     list_select_related = ["user", "practice"]
     list_filter = ["role", "practice"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(Alert)
+class AlertAdmin(ScopedAdmin):
+    scope = staticmethod(access.alerts_for)
+    list_display = ["couple", "kind", "reason", "created_at", "acknowledged_at"]
+    list_select_related = ["couple"]
+    list_filter = [("acknowledged_at", admin.EmptyFieldListFilter), "kind"]
+    actions = ["acknowledge_selected"]
+    fields = ["couple", "kind", "reason", "created_at", "acknowledged_at", "acknowledged_by"]
+    readonly_fields = fields
+
+    def has_change_permission(self, request, obj=None):
+        return access.can_use_dashboard(request.user)
+
+    @admin.action(description="Acknowledge the selected alerts")
+    def acknowledge_selected(self, request, queryset):
+        count = acknowledge(
+            alerts=queryset, counselor=access.counselor_for(request.user), now=timezone.now()
+        )
+        messages.success(request, f"{count} alert(s) acknowledged.")
+
+
+@admin.register(CounselingSession)
+class CounselingSessionAdmin(ScopedAdmin):
+    scope = staticmethod(access.sessions_for)
+    list_display = ["couple", "starts_at", "counselor"]
+    list_select_related = ["couple", "counselor__user"]
+    fields = ["couple", "starts_at", "counselor"]
+    readonly_fields = fields

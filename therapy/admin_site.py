@@ -1,12 +1,21 @@
 """The counselor dashboard: the Django admin, scoped to each counselor's caseload."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
 from therapy import access, dashboard, outbox
+from therapy.models import Counselor
+
+
+class CounselorPreferencesForm(forms.ModelForm):
+    class Meta:
+        model = Counselor
+        fields = ["alert_by_email"]
 
 
 class CounselorAdminSite(admin.AdminSite):
@@ -22,6 +31,7 @@ class CounselorAdminSite(admin.AdminSite):
         now = timezone.now()
         context = {
             "caseload": dashboard.caseload_overview(request.user, now=now),
+            "attention": dashboard.needs_attention(request.user, now=now),
             "now": now,
             "show_outbox": outbox.uses_file_outbox(),
             **(extra_context or {}),
@@ -29,8 +39,24 @@ class CounselorAdminSite(admin.AdminSite):
         return super().index(request, extra_context=context)
 
     def get_urls(self):
-        outbox_url = path("outbox/", self.admin_view(self.outbox_view), name="outbox")
-        return [outbox_url, *super().get_urls()]
+        return [
+            path("outbox/", self.admin_view(self.outbox_view), name="outbox"),
+            path("preferences/", self.admin_view(self.preferences_view), name="preferences"),
+            *super().get_urls(),
+        ]
+
+    def preferences_view(self, request):
+        """A counselor's own settings: for now, whether alerts also come by e-mail."""
+        counselor = access.counselor_for(request.user)
+        if counselor is None:
+            raise Http404("Only counselors have preferences here.")
+        form = CounselorPreferencesForm(request.POST or None, instance=counselor)
+        if request.method == "POST" and form.is_valid():
+            form.save()
+            messages.success(request, "Your preferences are saved.")
+            return redirect("admin:index")
+        context = {**self.each_context(request), "title": "Your preferences", "form": form}
+        return TemplateResponse(request, "admin/preferences.html", context)
 
     def outbox_view(self, request):
         """Messages written by the file e-mail backend, so a demo can follow a client's link.

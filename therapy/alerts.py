@@ -20,9 +20,11 @@ def raise_missed_work_alert(*, response, now: dt.datetime) -> Alert | None:
     """
     assignment = response.assignment
     couple = assignment.couple
-    nudges = response.reminders.filter(status="sent").exclude(
-        kind__in=["invitation", "counselor_alert"]
-    ).count()
+    nudges = (
+        response.reminders.filter(status="sent")
+        .exclude(kind__in=["invitation", "counselor_alert"])
+        .count()
+    )
     due = response.due_at.astimezone(ZoneInfo(couple.practice.time_zone))
     reason = (
         f"{response.partner.display_name} has not handed in “{assignment.template.title}” "

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from django.db.models import Prefetch
 
 from clients.models import Couple, Partner
+from therapy import access
 from therapy.access import couples_for
-from worksheets.models import Assignment, Response
+from worksheets.models import Assignment, Reminder, Response
 
 # Older assignments stay on the couple's page; the home shows the recent weeks.
 RECENT_WINDOW = dt.timedelta(days=14)
@@ -84,3 +85,28 @@ def caseload_overview(user, *, now: dt.datetime) -> list[CoupleOverview]:
             )
         )
     return overview
+
+
+@dataclass(frozen=True)
+class Attention:
+    failed_reminders: int
+    overdue_responses: int
+    open_alerts: list
+
+
+def needs_attention(user, *, now: dt.datetime) -> Attention:
+    """What the counselor should look at first: three queries, whatever the caseload."""
+    failed = access.reminders_for(user).filter(status=Reminder.Status.FAILED).count()
+    overdue = (
+        access.responses_for(user)
+        .filter(
+            due_at__lt=now,
+            assignment__status=Assignment.Status.ACTIVE,
+            status__in=[Response.Status.NOT_STARTED, Response.Status.DRAFT],
+        )
+        .count()
+    )
+    alerts = list(
+        access.alerts_for(user).filter(acknowledged_at__isnull=True).select_related("couple")[:20]
+    )
+    return Attention(failed, overdue, alerts)

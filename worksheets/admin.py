@@ -12,6 +12,7 @@ from worksheets.assignments import cancel_assignment
 from worksheets.forms import AnswerForm
 from worksheets.library import latest_templates
 from worksheets.models import Assignment, Reminder, Response, WorksheetItem, WorksheetTemplate
+from worksheets.reminders import resend
 from worksheets.responses import couple_result, other_partners_response
 
 
@@ -153,16 +154,59 @@ class ResponseAdmin(ScopedAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(ScopedAdmin):
+    """The delivery log: every message sent, due or given up on."""
+
     scope = staticmethod(access.reminders_for)
-    list_display = ["partner", "kind", "due_at", "sent_at", "status", "attempts", "last_error"]
-    list_select_related = ["response__partner"]
-    list_filter = ["status", "kind"]
-    fields = ["partner", "kind", "channel", "due_at", "status", "attempts", "sent_at", "last_error"]
+    list_display = [
+        "partner",
+        "couple",
+        "kind",
+        "channel",
+        "due_at",
+        "sent_at",
+        "status",
+        "attempts",
+        "last_error",
+    ]
+    list_select_related = ["response__partner", "response__assignment__couple"]
+    list_filter = ["status", "kind", "channel", ("due_at", admin.DateFieldListFilter)]
+    search_fields = ["response__partner__display_name", "response__assignment__couple__label"]
+    date_hierarchy = "due_at"
+    actions = ["resend_selected"]
+    fields = [
+        "partner",
+        "couple",
+        "kind",
+        "channel",
+        "due_at",
+        "status",
+        "attempts",
+        "sent_at",
+        "provider_id",
+        "last_error",
+    ]
     readonly_fields = fields
+
+    def has_change_permission(self, request, obj=None):
+        # Needed for the resend action; the rows themselves stay read-only.
+        return access.can_use_dashboard(request.user)
 
     @admin.display(description="Partner", ordering="response__partner__display_name")
     def partner(self, reminder):
         return reminder.response.partner.display_name
+
+    @admin.display(description="Couple", ordering="response__assignment__couple__label")
+    def couple(self, reminder):
+        return reminder.response.assignment.couple.label
+
+    @admin.action(description="Send the selected failed or skipped reminders again")
+    def resend_selected(self, request, queryset):
+        count = resend(reminder_ids=list(queryset.values_list("pk", flat=True)), now=timezone.now())
+        messages.success(
+            request,
+            f"{count} reminder(s) will go out within a minute; "
+            "the others were not failed or skipped.",
+        )
 
 
 class WorksheetItemInline(admin.TabularInline):

@@ -170,13 +170,6 @@ class Response(models.Model):
 
 
 class ReminderQuerySet(models.QuerySet):
-    def claimable(self, now):
-        """Pending rows whose time has come, and claimed rows whose lease ran out."""
-        return self.filter(
-            Q(status=Reminder.Status.PENDING, due_at__lte=now)
-            | Q(status=Reminder.Status.CLAIMED, lease_until__lt=now)
-        )
-
     def open(self):
         return self.filter(status__in=[Reminder.Status.PENDING, Reminder.Status.CLAIMED])
 

@@ -10,7 +10,7 @@ from worksheets import occurrences, reminders
 # Publishing a Celery message costs far more than claiming a row, so claimed rows go out in
 # small batches: one message per batch keeps the sweep fast, and a batch is small enough that
 # a redelivered message repeats little (rows already sent are skipped under their lock).
-SEND_BATCH_SIZE = 20
+SEND_BATCH_SIZE = 50
 
 
 @shared_task(ignore_result=True)
@@ -18,7 +18,9 @@ def sweep_due_reminders() -> int:
     """Claim due reminders and enqueue their sends, after the claim has committed."""
     ids = reminders.claim_due_reminders(now=timezone.now(), limit=settings.REMINDER_BATCH_SIZE)
     for start in range(0, len(ids), SEND_BATCH_SIZE):
-        send_reminders.delay(ids[start : start + SEND_BATCH_SIZE])
+        batch = ids[start : start + SEND_BATCH_SIZE]
+        # A short argsrepr: Celery would otherwise format the whole id list for its logs.
+        send_reminders.apply_async((batch,), argsrepr=f"({len(batch)} reminder ids)")
     return len(ids)
 
 

@@ -223,3 +223,48 @@ def test_each_local_slot_maps_to_one_instant_on_that_local_day(zone_name, day, h
         <= local.replace(tzinfo=None) - dt.datetime.combine(day, dt.time(hour))
         <= dt.timedelta(hours=1)
     )
+
+
+plans = st.fixed_dictionaries(
+    {
+        "before_due_hours": st.sampled_from([0, 24, 48, 72]),
+        "due_day": st.booleans(),
+        "overdue_days": st.sampled_from([[], [1], [1, 3], [2, 5]]),
+        "max_nudges": st.integers(0, 4),
+    }
+)
+
+
+@given(
+    zone_name=zones,
+    start=st.datetimes(
+        min_value=dt.datetime(2026, 1, 1),
+        max_value=dt.datetime(2027, 12, 1),
+        timezones=st.just(UTC),
+    ),
+    days=st.integers(0, 20),
+    preferred_hour=st.integers(0, 23),
+    quiet_start=st.integers(0, 23),
+    quiet_end=st.integers(0, 23),
+    plan=plans,
+)
+def test_every_plan_respects_quiet_hours_the_cap_and_the_order(
+    zone_name, start, days, preferred_hour, quiet_start, quiet_end, plan
+):
+    zone = ZoneInfo(zone_name)
+    quiet = QuietHours(dt.time(quiet_start), dt.time(quiet_end))
+    due = start + dt.timedelta(days=days, hours=5)
+    slots = reminder_slots(
+        now=start, due_at=due, zone=zone, preferred_hour=preferred_hour, quiet=quiet, plan=plan
+    )
+    kinds = [slot.kind for slot in slots]
+    assert kinds[0] == "invitation" and kinds[-1] == "counselor_alert"
+    assert len(set(kinds)) == len(kinds)  # one row per rule
+    nudges = slots[1:-1]
+    assert len(nudges) <= plan["max_nudges"]
+    times = [slot.due_at for slot in slots]
+    assert times == sorted(times) and times[0] >= start
+    for slot in slots[:-1]:  # the counselor's alert is not the partner's message
+        assert not quiet.contains(slot.due_at.astimezone(zone).time().replace(tzinfo=None))
+    for slot in nudges:
+        assert slot.kind.startswith("overdue") or slot.due_at < due

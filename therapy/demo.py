@@ -6,16 +6,19 @@ submitting), so the demo shows what the product itself would have recorded.
 
 import datetime as dt
 import random
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from clients.models import Couple, Partner
 from therapy.models import Counselor, Practice
+from therapy.sessions import schedule_session
 from worksheets.assignments import assign_worksheet
 from worksheets.library import latest_templates
 from worksheets.reminders import claim_due_reminders, send_reminder
 from worksheets.responses import save_draft, submit_response
+from worksheets.scheduling import local_to_utc
 
 DEMO_PASSWORD = "demo-counselor-2026"  # noqa: S105 - printed by `make demo`; demo only
 PRACTICE_NAME = "Harbor Couples Counseling"
@@ -196,4 +199,13 @@ def load_demo(*, now: dt.datetime) -> bool:
         time_zone="Asia/Tokyo",
     )
     _run_reminders_until(now)
+    for couple in Couple.objects.filter(counselors=counselor):
+        schedule_session(couple=couple, counselor=counselor, starts_at=_next_session(now), now=now)
     return True
+
+
+def _next_session(now: dt.datetime) -> dt.datetime:
+    """Three days on, at 17:00 in the practice's zone."""
+    zone = ZoneInfo("America/New_York")
+    day = now.astimezone(zone).date() + dt.timedelta(days=3)
+    return local_to_utc(dt.datetime.combine(day, dt.time(17, 0)), zone)

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils import timezone
 
+from clients.models import Partner
 from therapy.timezones import time_zone_choices
 from worksheets.library import latest_templates
 from worksheets.models import Assignment, WorksheetItem, WorksheetTemplate
@@ -241,3 +242,55 @@ class ScheduleSessionForm(forms.Form):
         if starts_at <= timezone.now():
             raise forms.ValidationError("Choose a time in the future.")
         return starts_at
+
+
+class ContactPreferencesForm(forms.ModelForm):
+    """What a partner may change about how and when they hear from us."""
+
+    time_zone = forms.ChoiceField(choices=time_zone_choices, label="Your time zone")
+
+    class Meta:
+        model = Partner
+        fields = [
+            "time_zone",
+            "quiet_hours_start",
+            "quiet_hours_end",
+            "preferred_hour",
+            "channel",
+            "phone",
+            "reminders_enabled",
+        ]
+        labels = {
+            "quiet_hours_start": "Quiet from",
+            "quiet_hours_end": "Quiet until",
+            "preferred_hour": "Best hour for reminders (0–23)",
+            "channel": "Send reminders by",
+            "phone": "Mobile number (for text messages)",
+            "reminders_enabled": "Send me reminders",
+        }
+        help_texts = {
+            "quiet_hours_start": "We never send anything between these times.",
+            "preferred_hour": "For example 18 for six in the evening.",
+        }
+        widgets = {
+            "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}),
+            "quiet_hours_end": forms.TimeInput(attrs={"type": "time"}),
+        }
+
+    def clean_preferred_hour(self):
+        hour = self.cleaned_data["preferred_hour"]
+        if not 0 <= hour <= 23:
+            raise forms.ValidationError("Choose an hour from 0 to 23.")
+        return hour
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("channel") == "sms" and not cleaned.get("phone"):
+            self.add_error("phone", "Add your mobile number to get text messages.")
+        return cleaned
+
+
+class NewLinkForm(forms.Form):
+    email = forms.EmailField(
+        label="Your e-mail address", error_messages={"invalid": "Please enter an e-mail address."}
+    )

@@ -10,6 +10,7 @@ import secrets
 
 from django.conf import settings
 from django.core import signing
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from clients.models import Partner, PortalLink
@@ -71,3 +72,36 @@ def partner_from_unsubscribe_token(token: str) -> Partner | None:
 
 def unsubscribe_url(partner: Partner) -> str:
     return settings.SITE_URL + reverse("portal:unsubscribe", args=[unsubscribe_token(partner)])
+
+
+def partners_with_address(email: str):
+    """The partners a link may be sent to at `email`: current, in an open couple."""
+    return Partner.objects.filter(
+        email__iexact=email.strip(), removed_at__isnull=True, couple__status="active"
+    )
+
+
+def send_fresh_link(*, partner_id: int, now: dt.datetime) -> bool:
+    from clients.messaging import OutgoingMessage, send_email
+
+    partner = Partner.objects.filter(pk=partner_id).first()
+    if partner is None:
+        return False
+    token = issue_link(partner=partner, now=now)
+    body = render_to_string(
+        "clients/email/new_link.txt",
+        {
+            "partner": partner,
+            "link": link_url(token),
+            "days": settings.PORTAL_LINK_LIFETIME.days,
+            "unsubscribe": unsubscribe_url(partner),
+        },
+    )
+    message = OutgoingMessage(
+        subject="Your new link to your worksheets",
+        body=body,
+        idempotency_key=f"link-{secrets.token_hex(8)}",
+        unsubscribe_url=unsubscribe_url(partner),
+    )
+    send_email(partner, message)
+    return True

@@ -13,3 +13,18 @@ def turn_off_reminders(partner: Partner) -> bool:
         reminders_enabled=False
     )
     return bool(updated)
+
+
+def record_consent(partner: Partner, now) -> None:
+    Partner.objects.filter(pk=partner.pk, consented_at__isnull=True).update(consented_at=now)
+
+
+def update_contact_preferences(*, partner: Partner, changes: dict, now) -> Partner:
+    """Save a partner's own choices; their pending reminders follow the new times at once."""
+    from worksheets.reminders import reschedule_partner
+
+    for name, value in changes.items():
+        setattr(partner, name, value)
+    partner.save(update_fields=list(changes))
+    reschedule_partner(partner=partner, now=now)
+    return partner

@@ -8,11 +8,28 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clients import portal
-from clients.links import find_usable_link, hash_token, mark_used, partner_from_unsubscribe_token
-from clients.preferences import turn_off_reminders
+from clients.forms import ContactPreferencesForm, NewLinkForm
+from clients.links import (
+    find_usable_link,
+    hash_token,
+    mark_used,
+    partner_from_unsubscribe_token,
+    partners_with_address,
+)
+from clients.preferences import record_consent, turn_off_reminders, update_contact_preferences
+from clients.ratelimit import allow
+from clients.tasks import send_portal_link
 from therapy.access import get_response_of_partner, responses_of_partner
+from worksheets.answers import answer_text
 from worksheets.forms import AnswerForm, draft_answers, initial_from_answers
-from worksheets.responses import ResponseClosed, save_draft, shared_item_keys, submit_response
+from worksheets.responses import (
+    ResponseClosed,
+    couple_result,
+    other_partners_response,
+    save_draft,
+    shared_item_keys,
+    submit_response,
+)
 
 
 @never_cache
@@ -53,8 +70,57 @@ def sign_out_view(request):
     return redirect("portal:signed-out")
 
 
+@never_cache
+@require_http_methods(["GET", "POST"])
+def new_link(request):
+    """Ask for a fresh link by e-mail. The answer is the same whether or not the address is
+    known, and sending happens in the background so the timing does not tell either."""
+    form = NewLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"].lower()
+        client_ip = request.META.get("REMOTE_ADDR", "")
+        if allow(f"link-ip:{client_ip}", limit=10, window_seconds=3600) and allow(
+            f"link-address:{hash_token(email)}", limit=3, window_seconds=3600
+        ):
+            for partner_id in partners_with_address(email).values_list("pk", flat=True):
+                send_portal_link.delay(partner_id)
+        return render(request, "clients/new_link.html", {"sent": True})
+    return render(
+        request, "clients/new_link.html", {"form": form}, status=400 if form.is_bound else 200
+    )
+
+
+@portal.partner_required
+@require_http_methods(["GET", "POST"])
+def consent(request):
+    if request.method == "POST":
+        record_consent(request.partner, request.now)
+        return redirect("portal:home")
+    return render(request, "clients/consent.html", {"partner": request.partner})
+
+
+@portal.partner_required
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    partner = request.partner
+    form = ContactPreferencesForm(request.POST or None, instance=partner)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        update_contact_preferences(partner=partner, changes=changes, now=request.now)
+        messages.success(request, "Your choices are saved. Reminders will follow them.")
+        return redirect("portal:preferences")
+    return render(
+        request,
+        "clients/preferences.html",
+        {"form": form, "partner": partner},
+        status=400 if form.errors else 200,
+    )
+
+
 @portal.partner_required
 def home(request):
+    if request.partner.consented_at is None:
+        return redirect("portal:consent")
     responses = list(
         responses_of_partner(request.partner)
         .select_related("assignment__template")
@@ -145,8 +211,29 @@ def result(request, response_id):
             "response": response,
             "worksheet": response.assignment.template,
             "scores": response.scores,
+            **side_by_side(response),
         },
     )
+
+
+def side_by_side(response) -> dict:
+    """What the partners chose to share, once both have submitted; nothing kept private."""
+    together = couple_result(response)
+    if together is None:
+        return {}
+    other = other_partners_response(response)
+    items = list(response.assignment.template.items.all())
+    shared = shared_item_keys(response.assignment, items)
+    rows = [
+        (
+            item.prompt,
+            answer_text(item, response.answers.get(item.key)),
+            answer_text(item, other.answers.get(item.key)),
+        )
+        for item in items
+        if item.key in shared
+    ]
+    return {"together": together, "other": other.partner, "shared_rows": rows}
 
 
 @never_cache

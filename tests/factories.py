@@ -2,6 +2,7 @@ import datetime as dt
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from clients.models import Couple, Partner
 from therapy.models import Counselor, Practice
@@ -68,6 +69,7 @@ class PartnerFactory(factory.django.DjangoModelFactory):
     quiet_hours_start = dt.time(21, 0)
     quiet_hours_end = dt.time(8, 0)
     preferred_hour = 18
+    consented_at = factory.LazyFunction(timezone.now)
 
 
 def couple_with_partners(*, counselor, label="Couple", names=("Sam", "Alex"), **partner_fields):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clients import views
+from clients import views, worksheet_views
 
 app_name = "portal"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("portal/consent/", views.consent, name="consent"),
     path("portal/preferences/", views.preferences, name="preferences"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
-    path("portal/worksheets/<int:response_id>/", views.worksheet, name="worksheet"),
-    path("portal/worksheets/<int:response_id>/result/", views.result, name="result"),
+    path("portal/worksheets/<int:response_id>/", worksheet_views.worksheet, name="worksheet"),
+    path("portal/worksheets/<int:response_id>/review/", worksheet_views.review, name="review"),
+    path("portal/worksheets/<int:response_id>/result/", worksheet_views.result, name="result"),
 ]

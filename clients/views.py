@@ -19,17 +19,7 @@ from clients.links import (
 from clients.preferences import record_consent, turn_off_reminders, update_contact_preferences
 from clients.ratelimit import allow
 from clients.tasks import send_portal_link
-from therapy.access import get_response_of_partner, responses_of_partner
-from worksheets.answers import answer_text
-from worksheets.forms import AnswerForm, draft_answers, initial_from_answers
-from worksheets.responses import (
-    ResponseClosed,
-    couple_result,
-    other_partners_response,
-    save_draft,
-    shared_item_keys,
-    submit_response,
-)
+from therapy.access import responses_of_partner
 
 
 @never_cache
@@ -138,102 +128,6 @@ def home(request):
             "now": request.now,
         },
     )
-
-
-@portal.partner_required
-@require_http_methods(["GET", "POST"])
-def worksheet(request, response_id):
-    response = get_response_of_partner(request.partner, response_id)
-    if response.is_submitted:
-        return redirect("portal:result", response_id=response.pk)
-    if not response.assignment.is_active:
-        return render(request, "clients/closed.html", {"response": response}, status=410)
-    items = list(response.assignment.template.items.all())
-    if request.method == "GET":
-        form = AnswerForm(items=items, initial=initial_from_answers(response.answers, items))
-        return _render_worksheet(request, response, form)
-    try:
-        if request.POST.get("action") == "submit":
-            return _submit(request, response, items)
-        save_draft(
-            response_id=response.pk,
-            partner=request.partner,
-            answers=draft_answers(request.POST, items),
-            now=request.now,
-        )
-    except ResponseClosed as closed:
-        messages.error(request, str(closed))
-        return redirect("portal:home")
-    messages.success(request, "Your answers are saved. You can come back and finish later.")
-    return redirect("portal:worksheet", response_id=response.pk)
-
-
-def _submit(request, response, items):
-    form = AnswerForm(request.POST, items=items)
-    if not form.is_valid():
-        # Keep what was typed, then show the form again with a message at each item.
-        save_draft(
-            response_id=response.pk,
-            partner=request.partner,
-            answers=draft_answers(request.POST, items),
-            now=request.now,
-        )
-        return _render_worksheet(request, response, form, status=400)
-    submit_response(
-        response_id=response.pk, partner=request.partner, answers=form.answers(), now=request.now
-    )
-    return redirect("portal:result", response_id=response.pk)
-
-
-def _render_worksheet(request, response, form, status=200):
-    context = {
-        "response": response,
-        "worksheet": response.assignment.template,
-        "form": form,
-        "questions": form.questions(),
-        "shared_keys": shared_item_keys(response.assignment, form.items),
-        "time_zone": response.partner.time_zone,
-        "answered": form.answered_count(),
-        "total": len(form.items),
-    }
-    return render(request, "clients/worksheet.html", context, status=status)
-
-
-@portal.partner_required
-def result(request, response_id):
-    response = get_response_of_partner(request.partner, response_id)
-    if not response.is_submitted:
-        return redirect("portal:worksheet", response_id=response.pk)
-    return render(
-        request,
-        "clients/result.html",
-        {
-            "response": response,
-            "worksheet": response.assignment.template,
-            "scores": response.scores,
-            **side_by_side(response),
-        },
-    )
-
-
-def side_by_side(response) -> dict:
-    """What the partners chose to share, once both have submitted; nothing kept private."""
-    together = couple_result(response)
-    if together is None:
-        return {}
-    other = other_partners_response(response)
-    items = list(response.assignment.template.items.all())
-    shared = shared_item_keys(response.assignment, items)
-    rows = [
-        (
-            item.prompt,
-            answer_text(item, response.answers.get(item.key)),
-            answer_text(item, other.answers.get(item.key)),
-        )
-        for item in items
-        if item.key in shared
-    ]
-    return {"together": together, "other": other.partner, "shared_rows": rows}
 
 
 @never_cache

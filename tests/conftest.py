@@ -106,3 +106,18 @@ def portal_sign_in(client, partner):
     client.get(f"/p/{token}/")
     client.post("/portal/welcome/")
     return client
+
+
+def fill_in(client, response, data):
+    """Answer every part of a worksheet and submit it from the review page, as a partner would
+    by pressing Next, then Review, then Submit. Returns the last page: the redirect to the
+    result, or the first page that refused the answers."""
+    url = f"/portal/worksheets/{response.pk}/"
+    step = 1
+    while True:
+        page = client.post(f"{url}?step={step}", {**data, "action": "next"})
+        if page.status_code != 302:
+            return page
+        if page["Location"].endswith("/review/"):
+            return client.post(f"{url}review/")
+        step += 1

@@ -234,3 +234,31 @@ def initial_from_answers(answers: dict, items) -> dict:
         else:
             initial[item.key] = value
     return initial
+
+
+@dataclass(frozen=True)
+class Step:
+    """One section of a worksheet, shown on its own page."""
+
+    number: int
+    title: str
+    items: list
+
+
+def steps(items) -> list[Step]:
+    """Consecutive items with the same section title make one step."""
+    grouped: list[tuple[str, list]] = []
+    for item in items:
+        if grouped and grouped[-1][0] == item.section:
+            grouped[-1][1].append(item)
+        else:
+            grouped.append((item.section, [item]))
+    return [Step(n, title, group) for n, (title, group) in enumerate(grouped, start=1)]
+
+
+def form_data_from_answers(answers: dict, items) -> dict:
+    """Stored answers as form data, to check a whole draft before it is submitted."""
+    data = {}
+    for name, value in initial_from_answers(answers, items).items():
+        data[name] = [str(v) for v in value] if isinstance(value, list) else str(value)
+    return data

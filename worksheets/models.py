@@ -145,6 +145,8 @@ class Response(models.Model):
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NOT_STARTED)
     answers = models.JSONField(default=dict, blank=True)
+    # Keys of shareable answers this partner chose to keep to themselves and the counselor.
+    withheld = models.JSONField(default=list, blank=True)
     # Computed once, at submission, so that nothing re-scores a response by accident.
     scores = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)

@@ -48,7 +48,8 @@ def scale_items(template: WorksheetTemplate) -> list[ScaleItem]:
 
 
 def shared_item_keys(assignment: Assignment, items) -> set[str]:
-    """Items whose answers the other partner may see, once both have submitted."""
+    """Items whose answers the other partner may see, once both have submitted, unless the
+    partner who gave an answer chose to keep it back (`Response.withheld`)."""
     return {
         item.key
         for item in items
@@ -84,13 +85,33 @@ def _lock_open_response(response_id: int, partner: Partner) -> Response:
 
 
 @transaction.atomic
-def save_draft(*, response_id: int, partner: Partner, answers: dict, now: dt.datetime) -> Response:
-    """Keep whatever the partner has entered so far, valid or not yet."""
+def save_draft(
+    *,
+    response_id: int,
+    partner: Partner,
+    answers: dict,
+    now: dt.datetime,
+    item_keys: set[str] | None = None,
+    withheld: set[str] | None = None,
+) -> Response:
+    """Keep whatever the partner has entered so far, valid or not yet.
+
+    With `item_keys`, only those items are replaced (one section of the worksheet); the rest
+    of the draft stays as it was. `withheld` are the keys among them the partner chose not to
+    share.
+    """
     response = _lock_open_response(response_id, partner)
-    response.answers = answers
+    if item_keys is None:
+        response.answers = answers
+    else:
+        kept = {key: value for key, value in response.answers.items() if key not in item_keys}
+        response.answers = {**kept, **answers}
+    if withheld is not None:
+        others = [key for key in response.withheld if item_keys is None or key not in item_keys]
+        response.withheld = sorted(set(others) | withheld)
     response.status = Response.Status.DRAFT
     response.updated_at = now
-    response.save(update_fields=["answers", "status", "updated_at"])
+    response.save(update_fields=["answers", "withheld", "status", "updated_at"])
     return response
 
 

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from tests.conftest import portal_sign_in
+from tests.conftest import fill_in, portal_sign_in
 from worksheets.assignments import assign_worksheet
 
 CATEGORIES = ["just_us", "together_with_others", "on_my_own", "own_friends", "work_study"]
@@ -47,17 +47,22 @@ def signed_in(client, partner_a):
     return portal_sign_in(client, partner_a)
 
 
-def post(client, response, data, action="submit"):
-    return client.post(f"/portal/worksheets/{response.pk}/", {**data, "action": action})
+def post(client, response, data):
+    return fill_in(client, response, data)
 
 
 def test_the_time_map_shows_every_kind_of_question(signed_in, library_response):
     response = library_response("time-map")
-    page = signed_in.get(f"/portal/worksheets/{response.pk}/").content.decode()
+    first = signed_in.get(f"/portal/worksheets/{response.pk}/").content.decode()
+    assert "Part 1 of 4" in first
+    page = "".join(
+        signed_in.get(f"/portal/worksheets/{response.pk}/?step={n}").content.decode()
+        for n in (1, 2, 3, 4)
+    )
     assert "With your own friends or family" in page and 'type="number"' in page
     assert "10 – " in page and "0 – " in page  # the 0–10 scale with its end labels
     assert 'type="checkbox"' in page
-    assert "Your partner will see this answer once you have both finished." in page
+    assert "Share this answer with your partner once you have both finished" in page
     assert "Only you and your counselor will see this answer." in page
 
 

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from tests.conftest import portal_sign_in
+from tests.conftest import fill_in, portal_sign_in
 from worksheets.assignments import assign_worksheet
 from worksheets.models import Response
 
@@ -70,7 +70,7 @@ def test_saving_a_draft_keeps_the_answers_for_later(signed_in, response_a):
 def test_submitting_with_missing_answers_explains_and_loses_nothing(signed_in, response_a):
     response = signed_in.post(
         f"/portal/worksheets/{response_a.pk}/",
-        {"confided": "4", "note_for_counselor": "typed before the error", "action": "submit"},
+        {"confided": "4", "note_for_counselor": "typed before the error", "action": "review"},
     )
     page = response.content.decode()
     assert response.status_code == 400
@@ -83,7 +83,7 @@ def test_submitting_with_missing_answers_explains_and_loses_nothing(signed_in, r
 
 def test_an_answer_outside_the_scale_gets_a_message(signed_in, response_a):
     response = signed_in.post(
-        f"/portal/worksheets/{response_a.pk}/", {**VALID, "confided": "9", "action": "submit"}
+        f"/portal/worksheets/{response_a.pk}/", {**VALID, "confided": "9", "action": "review"}
     )
     assert response.status_code == 400
     assert "Please choose one of the answers shown." in response.content.decode()
@@ -93,7 +93,7 @@ def test_overlong_text_is_refused_on_submit_but_kept_in_the_draft(signed_in, res
     long_text = "x" * 1200
     response = signed_in.post(
         f"/portal/worksheets/{response_a.pk}/",
-        {**VALID, "note_for_counselor": long_text, "action": "submit"},
+        {**VALID, "note_for_counselor": long_text, "action": "review"},
     )
     assert "1000 characters or fewer" in response.content.decode()
     response_a.refresh_from_db()
@@ -101,9 +101,15 @@ def test_overlong_text_is_refused_on_submit_but_kept_in_the_draft(signed_in, res
 
 
 def test_submitting_shows_the_result_with_the_not_a_diagnosis_note(signed_in, response_a):
-    response = signed_in.post(
-        f"/portal/worksheets/{response_a.pk}/", {**VALID, "action": "submit"}, follow=True
+    to_review = signed_in.post(
+        f"/portal/worksheets/{response_a.pk}/", {**VALID, "action": "review"}
     )
+    assert to_review["Location"] == f"/portal/worksheets/{response_a.pk}/review/"
+    review = signed_in.get(to_review["Location"]).content.decode()
+    assert "Check your answers" in review and "4 – Agree" in review
+    response_a.refresh_from_db()
+    assert response_a.status == Response.Status.DRAFT  # nothing is final before the review
+    response = signed_in.post(to_review["Location"], follow=True)
     page = response.content.decode()
     assert response.redirect_chain[-1][0] == f"/portal/worksheets/{response_a.pk}/result/"
     assert "Thank you" in page
@@ -116,9 +122,9 @@ def test_submitting_shows_the_result_with_the_not_a_diagnosis_note(signed_in, re
 
 
 def test_a_submitted_worksheet_cannot_be_changed(signed_in, response_a):
-    signed_in.post(f"/portal/worksheets/{response_a.pk}/", {**VALID, "action": "submit"})
+    fill_in(signed_in, response_a, VALID)
     response = signed_in.post(
-        f"/portal/worksheets/{response_a.pk}/", {**VALID, "confided": "1", "action": "submit"}
+        f"/portal/worksheets/{response_a.pk}/", {**VALID, "confided": "1", "action": "review"}
     )
     assert response.status_code == 302
     response_a.refresh_from_db()
@@ -129,8 +135,9 @@ def test_a_partner_cannot_open_the_other_partners_worksheet(signed_in, assignmen
     other = assignment.responses.get(partner=partner_b)
     assert signed_in.get(f"/portal/worksheets/{other.pk}/").status_code == 404
     assert signed_in.get(f"/portal/worksheets/{other.pk}/result/").status_code == 404
+    assert signed_in.post(f"/portal/worksheets/{other.pk}/review/").status_code == 404
     assert (
-        signed_in.post(f"/portal/worksheets/{other.pk}/", {**VALID, "action": "submit"}).status_code
+        signed_in.post(f"/portal/worksheets/{other.pk}/", {**VALID, "action": "review"}).status_code
         == 404
     )
 
@@ -154,3 +161,41 @@ def test_a_staff_login_does_not_open_the_portal(client, maya, response_a):
 def test_portal_pages_are_not_cached(signed_in, response_a):
     response = signed_in.get(f"/portal/worksheets/{response_a.pk}/")
     assert "no-store" in response["Cache-Control"]
+
+
+def test_a_review_with_missing_answers_says_what_and_will_not_submit(signed_in, response_a):
+    signed_in.post(f"/portal/worksheets/{response_a.pk}/", {"confided": "4", "action": "save"})
+    review = signed_in.post(f"/portal/worksheets/{response_a.pk}/review/")
+    assert review.status_code == 400
+    assert review.content.decode().count("Please choose an answer.") == 4
+    response_a.refresh_from_db()
+    assert response_a.status == Response.Status.DRAFT
+
+
+def test_an_oversize_post_is_refused_cleanly(signed_in, response_a):
+    response = signed_in.post(
+        f"/portal/worksheets/{response_a.pk}/",
+        {"note_for_counselor": "x" * 300_000, "action": "save"},
+    )
+    assert response.status_code == 400
+
+
+def test_an_unknown_action_only_saves(signed_in, response_a):
+    response = signed_in.post(
+        f"/portal/worksheets/{response_a.pk}/", {"confided": "2", "action": "<script>"}
+    )
+    assert response.status_code == 302
+    response_a.refresh_from_db()
+    assert response_a.answers == {"confided": 2}
+
+
+def test_a_partner_may_keep_a_shareable_answer_private(signed_in, response_a):
+    signed_in.post(
+        f"/portal/worksheets/{response_a.pk}/", {**VALID, "share__own_time": "on", "action": "save"}
+    )
+    response_a.refresh_from_db()
+    # confided and balance_felt_right were left unticked; own_time stays shared.
+    assert response_a.withheld == ["balance_felt_right", "confided"]
+    page = signed_in.get(f"/portal/worksheets/{response_a.pk}/").content.decode()
+    assert 'name="share__own_time" id="share-own_time" checked' in page
+    assert 'name="share__confided" id="share-confided">' in page

@@ -58,8 +58,8 @@ def test_a_partner_completes_the_check_in_on_a_phone(phone, invitation_link, par
     expect(page.get_by_text("3 of 6 answered")).to_be_visible()
     page.screenshot(path=tmp_path / "draft.png", full_page=True)
 
-    # Submitting too early explains what is missing and keeps what was typed.
-    page.get_by_role("button", name="Submit my answers").click()
+    # Going on too early explains what is missing and keeps what was typed.
+    page.get_by_role("button", name="Review my answers").click()
     expect(page.get_by_role("alert")).to_contain_text("Some answers need another look")
     expect(page.get_by_text("Please choose an answer.")).to_have_count(3)
     expect(page.get_by_label(re.compile("anything you want your counselor"))).to_have_value(
@@ -69,6 +69,9 @@ def test_a_partner_completes_the_check_in_on_a_phone(phone, invitation_link, par
     answer(page, 3, "Disagree")
     answer(page, 4, "Strongly disagree")
     answer(page, 5, "Agree")
+    page.get_by_role("button", name="Review my answers").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
+    expect(page.get_by_text("1 – Strongly disagree")).to_be_visible()
     page.get_by_role("button", name="Submit my answers").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text(

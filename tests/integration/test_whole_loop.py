@@ -66,7 +66,11 @@ def test_assign_invite_submit_and_remind_only_the_partner_who_has_not(
     response = Response.objects.get(partner=sam)
     form_url = f"{live_server.url}/portal/worksheets/{response.pk}/"
     _, form_page = browser.get(form_url)
-    result_url, result = browser.post_form(form_url, form_page, {**ANSWERS, "action": "submit"})
+    review_url, review_page = browser.post_form(
+        form_url, form_page, {**ANSWERS, "action": "review"}
+    )
+    assert review_url.endswith("/review/")
+    result_url, result = browser.post_form(review_url, review_page, {})
     assert result_url.endswith("/result/")
     assert "not a diagnosis" in result
 

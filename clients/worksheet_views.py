@@ -1,0 +1,201 @@
+"""Filling in a worksheet: one section at a time, a review, then the result.
+
+Every step saves a draft, so nothing typed is lost and the work can be resumed on another
+device; the explicit buttons work without JavaScript, and a small script also saves drafts
+as the partner types.
+"""
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from clients import portal
+from therapy.access import get_response_of_partner
+from worksheets.answers import answer_text
+from worksheets.forms import (
+    AnswerForm,
+    draft_answers,
+    form_data_from_answers,
+    initial_from_answers,
+    steps,
+)
+from worksheets.responses import (
+    ResponseClosed,
+    couple_result,
+    other_partners_response,
+    save_draft,
+    shared_item_keys,
+    submit_response,
+)
+
+_ACTIONS = {"next", "back", "save", "review", "autosave"}
+
+
+def _open_response(request, response_id):
+    """The partner's own response, if it can still be worked on; else the page to go to."""
+    response = get_response_of_partner(request.partner, response_id)
+    if response.is_submitted:
+        return response, redirect("portal:result", response_id=response.pk)
+    if not response.assignment.is_active:
+        return response, render(request, "clients/closed.html", {"response": response}, status=410)
+    return response, None
+
+
+def _step_number(raw, count: int) -> int:
+    try:
+        return min(max(int(raw), 1), count)
+    except (TypeError, ValueError):
+        return 1
+
+
+def _step_url(response, number: int) -> str:
+    return f"{reverse('portal:worksheet', args=[response.pk])}?step={number}"
+
+
+@portal.partner_required
+@require_http_methods(["GET", "POST"])
+def worksheet(request, response_id):
+    response, elsewhere = _open_response(request, response_id)
+    if elsewhere:
+        return elsewhere
+    all_items = list(response.assignment.template.items.all())
+    sections = steps(all_items)
+    step = sections[_step_number(request.GET.get("step"), len(sections)) - 1]
+    if request.method == "GET":
+        form = AnswerForm(
+            items=step.items, initial=initial_from_answers(response.answers, step.items)
+        )
+        return _render_step(request, response, form, sections, step, all_items)
+    action = request.POST.get("action")
+    if action not in _ACTIONS:
+        action = "save"
+    shareable = shared_item_keys(response.assignment, step.items)
+    try:
+        save_draft(
+            response_id=response.pk,
+            partner=request.partner,
+            answers=draft_answers(request.POST, step.items),
+            now=request.now,
+            item_keys={item.key for item in step.items},
+            withheld={key for key in shareable if request.POST.get(f"share__{key}") != "on"},
+        )
+    except ResponseClosed as closed:
+        messages.error(request, str(closed))
+        return redirect("portal:home")
+    if action == "autosave":
+        return HttpResponse(status=204)
+    if action == "back":
+        return redirect(_step_url(response, step.number - 1))
+    if action == "save":
+        messages.success(request, "Your answers are saved. You can come back and finish later.")
+        return redirect(_step_url(response, step.number))
+    # Next and review: check this section first, and say what needs another look.
+    form = AnswerForm(request.POST, items=step.items)
+    if not form.is_valid():
+        response.refresh_from_db()
+        return _render_step(request, response, form, sections, step, all_items, status=400)
+    if action == "next" and step.number < len(sections):
+        return redirect(_step_url(response, step.number + 1))
+    return redirect("portal:review", response_id=response.pk)
+
+
+def _render_step(request, response, form, sections, step, all_items, status=200):
+    answered = sum(
+        1 for item in all_items if response.answers.get(item.key) not in (None, "", [], {})
+    )
+    context = {
+        "response": response,
+        "worksheet": response.assignment.template,
+        "form": form,
+        "questions": form.questions(),
+        "answered": answered,
+        "total": len(all_items),
+        "step": step,
+        "step_count": len(sections),
+        "shared_keys": shared_item_keys(response.assignment, step.items),
+        "withheld": set(response.withheld),
+        "time_zone": response.partner.time_zone,
+    }
+    return render(request, "clients/worksheet.html", context, status=status)
+
+
+@portal.partner_required
+@require_http_methods(["GET", "POST"])
+def review(request, response_id):
+    """Every answer on one page before the final submit; submitting cannot be undone."""
+    response, elsewhere = _open_response(request, response_id)
+    if elsewhere:
+        return elsewhere
+    items = list(response.assignment.template.items.all())
+    form = AnswerForm(form_data_from_answers(response.answers, items), items=items)
+    complete = form.is_valid()
+    if request.method == "POST" and complete:
+        try:
+            submit_response(
+                response_id=response.pk,
+                partner=request.partner,
+                answers=form.answers(),
+                now=request.now,
+            )
+        except ResponseClosed as closed:
+            messages.error(request, str(closed))
+            return redirect("portal:home")
+        return redirect("portal:result", response_id=response.pk)
+    step_of = {item.key: step.number for step in steps(items) for item in step.items}
+    rows = [
+        {
+            "item": item,
+            "answer": answer_text(item, response.answers.get(item.key)),
+            "problem": " ".join(question.errors),
+            "step_url": _step_url(response, step_of[item.key]),
+            "shared": item.key in shared_item_keys(response.assignment, [item])
+            and item.key not in response.withheld,
+        }
+        for item, question in zip(items, form.questions(), strict=True)
+    ]
+    context = {
+        "response": response,
+        "worksheet": response.assignment.template,
+        "rows": rows,
+        "complete": complete,
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "clients/review.html", context, status=status)
+
+
+@portal.partner_required
+def result(request, response_id):
+    response = get_response_of_partner(request.partner, response_id)
+    if not response.is_submitted:
+        return redirect("portal:worksheet", response_id=response.pk)
+    context = {
+        "response": response,
+        "worksheet": response.assignment.template,
+        "scores": response.scores,
+        **side_by_side(response),
+    }
+    return render(request, "clients/result.html", context)
+
+
+def side_by_side(response) -> dict:
+    """What each partner chose to share, once both have submitted; nothing kept private."""
+    together = couple_result(response)
+    if together is None:
+        return {}
+    other = other_partners_response(response)
+    items = list(response.assignment.template.items.all())
+    shareable = shared_item_keys(response.assignment, items)
+
+    def shown(resp, item):
+        if item.key in resp.withheld:
+            return "Kept private"
+        return answer_text(item, resp.answers.get(item.key))
+
+    rows = [
+        (item.prompt, shown(response, item), shown(other, item))
+        for item in items
+        if item.key in shareable
+    ]
+    return {"together": together, "other": other.partner, "shared_rows": rows}

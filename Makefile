@@ -27,8 +27,14 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 
+# axe-core, injected into pages by the browser tests, comes from the npm registry.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	@touch $@
+
 test: venv
 	bin/ensure-test-services
+	$(MAKE) --no-print-directory node_modules/.installed
 	$(MAKE) --no-print-directory lint
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(PY) -m pytest
 

@@ -13,6 +13,7 @@ from clients.forms import (
     ScheduleSessionForm,
     chosen_template,
 )
+from clients.links import revoke_links
 from clients.models import Couple, Partner
 from therapy import access, dashboard
 from therapy.admin_site import ScopedAdmin
@@ -59,6 +60,14 @@ class CoupleAdmin(ScopedAdmin):
     inlines = [PartnerInline]
     readonly_fields = ["worksheet_progress", "upcoming_sessions"]
     change_form_template = "admin/clients/couple/change_form.html"
+    actions = ["revoke_personal_links"]
+
+    @admin.action(description="Revoke every personal link of the selected couples")
+    def revoke_personal_links(self, request, queryset):
+        count = revoke_links(
+            partners=Partner.objects.filter(couple__in=queryset), now=timezone.now()
+        )
+        messages.success(request, f"{count} link(s) revoked. Partners can ask for a new one.")
 
     def get_queryset(self, request):
         return (

@@ -105,3 +105,10 @@ def send_fresh_link(*, partner_id: int, now: dt.datetime) -> bool:
     )
     send_email(partner, message)
     return True
+
+
+def revoke_links(*, partners, now: dt.datetime) -> int:
+    """Make every unexpired link of these partners stop working, and end their sessions."""
+    return PortalLink.objects.filter(
+        partner__in=partners, revoked_at__isnull=True, expires_at__gt=now
+    ).update(revoked_at=now)

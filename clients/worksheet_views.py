@@ -50,6 +50,14 @@ def _step_number(raw, count: int) -> int:
         return 1
 
 
+def resume_step(sections, answers: dict):
+    """Where to pick up: the first part with a question not yet answered."""
+    for step in sections:
+        if any(answers.get(item.key) in (None, "", [], {}) for item in step.items):
+            return step
+    return sections[-1]
+
+
 def _step_url(response, number: int) -> str:
     return f"{reverse('portal:worksheet', args=[response.pk])}?step={number}"
 
@@ -62,7 +70,10 @@ def worksheet(request, response_id):
         return elsewhere
     all_items = list(response.assignment.template.items.all())
     sections = steps(all_items)
-    step = sections[_step_number(request.GET.get("step"), len(sections)) - 1]
+    if "step" in request.GET:
+        step = sections[_step_number(request.GET["step"], len(sections)) - 1]
+    else:
+        step = resume_step(sections, response.answers)
     if request.method == "GET":
         form = AnswerForm(
             items=step.items, initial=initial_from_answers(response.answers, step.items)

@@ -121,3 +121,13 @@ def fill_in(client, response, data):
         if page["Location"].endswith("/review/"):
             return client.post(f"{url}review/")
         step += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the accessibility results of every portal page the browser tests checked."""
+    from tests.e2e.axe import REPORT
+
+    if REPORT:
+        terminalreporter.section("accessibility (axe-core)")
+        for line in REPORT:
+            terminalreporter.write_line(line)

@@ -74,3 +74,23 @@ def test_an_address_change_also_ends_the_session_the_link_opened(client, token, 
 def test_a_made_up_token_is_refused(client, db):
     client.get("/p/not-a-real-token-at-all/")
     assert client.post("/portal/welcome/").status_code == 410
+
+
+def test_a_counselor_revokes_a_couples_links_and_their_sessions_end(
+    client, token, partner_a, maya, couple
+):
+    from django.test import Client
+
+    from tests.conftest import login
+
+    client.get(f"/p/{token}/")
+    client.post("/portal/welcome/")
+    assert client.get("/portal/").status_code == 200
+    staff = login(Client(), maya)
+    staff.post(
+        "/admin/clients/couple/",
+        {"action": "revoke_personal_links", "_selected_action": [couple.pk]},
+    )
+    assert client.get("/portal/")["Location"] == "/portal/signed-out/"
+    client.get(f"/p/{token}/")
+    assert client.post("/portal/welcome/").status_code == 410

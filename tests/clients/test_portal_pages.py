@@ -184,8 +184,9 @@ def test_after_both_submit_each_sees_what_the_other_shared_and_nothing_private(
 
 
 def test_a_private_answer_never_reaches_the_other_partner_anywhere(
-    client, both_submitted, partner_a, partner_b
+    client, both_submitted, partner_a, partner_b, caplog
 ):
+    caplog.set_level("DEBUG")
     portal_sign_in(client, partner_a)
     pages = [
         client.get(url).content.decode()
@@ -197,6 +198,7 @@ def test_a_private_answer_never_reaches_the_other_partner_anywhere(
     ]
     assert all(SENTINEL not in page for page in pages)
     assert all(SENTINEL not in m.body for m in mail.outbox)
+    assert SENTINEL not in caplog.text
     outsider = client.__class__()
     for r in both_submitted.responses.all():
         assert outsider.get(f"/portal/worksheets/{r.pk}/result/").status_code == 302

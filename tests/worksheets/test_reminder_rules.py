@@ -166,3 +166,22 @@ def test_moving_to_another_time_zone_reschedules_pending_reminders(assignment, p
     # four hours before it, then out of Kathmandu's quiet hours to 08:00.
     assert (local.date(), local.strftime("%H:%M")) == (dt.date(2026, 5, 9), "08:00")
     assert Reminder.objects.filter(response__partner=partner_a, kind="invitation").count() == 1
+
+
+def test_assigning_on_the_eve_of_spring_forward_uses_the_real_clock(
+    couple, checkin, maya, partner_a
+):
+    import time_machine
+    from django.utils import timezone
+
+    partner_a.preferred_hour = 2  # 02:00 does not exist in New York on 8 March 2026
+    partner_a.quiet_hours_start = partner_a.quiet_hours_end = dt.time(0)
+    partner_a.save()
+    eve = local_to_utc(dt.datetime(2026, 3, 7, 20, 0), NEW_YORK)
+    due = local_to_utc(dt.datetime(2026, 3, 8, 23, 59), NEW_YORK)
+    with time_machine.travel(eve, tick=False):
+        assign_worksheet(
+            couple=couple, template=checkin, due_at=due, assigned_by=maya, now=timezone.now()
+        )
+    nudge = Reminder.objects.get(response__partner=partner_a, kind="due_day")
+    assert nudge.due_at.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M %Z") == "2026-03-08 03:00 EDT"

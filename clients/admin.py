@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -17,6 +18,9 @@ from clients.links import revoke_links
 from clients.models import Couple, Partner
 from therapy import access, dashboard
 from therapy.admin_site import ScopedAdmin
+from therapy.brief import session_brief
+from therapy.brief_pdf import render_brief_pdf
+from therapy.notes import CounselorNoteForm, add_note, couple_charts
 from therapy.sessions import SessionError, schedule_session
 from worksheets.assignments import AssignmentError, assign_worksheet
 from worksheets.reminders import reschedule_partner
@@ -175,12 +179,73 @@ class CoupleAdmin(ScopedAdmin):
                 name="clients_couple_assign",
             ),
             path(
+                "<path:object_id>/overview/",
+                self.admin_site.admin_view(self.overview_view),
+                name="clients_couple_overview",
+            ),
+            path(
+                "<path:object_id>/brief/",
+                self.admin_site.admin_view(self.brief_view),
+                name="clients_couple_brief",
+            ),
+            path(
                 "<path:object_id>/schedule/",
                 self.admin_site.admin_view(self.schedule_view),
                 name="clients_couple_schedule",
             ),
             *super().get_urls(),
         ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        couple = access.get_couple_for(request.user, object_id)
+        access.record_view(request, couple, "couple details", timezone.now())
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def overview_view(self, request, object_id):
+        """The couple's page: charts, timeline, deliveries, answers, notes, alerts."""
+        couple = access.get_couple_for(request.user, object_id)
+        now = timezone.now()
+        counselor = access.counselor_for(request.user)
+        note_form = CounselorNoteForm(request.POST or None)
+        if request.method == "POST" and counselor and note_form.is_valid():
+            add_note(
+                couple=couple, counselor=counselor, text=note_form.cleaned_data["text"], now=now
+            )
+            messages.success(request, "Note saved.")
+            return redirect("admin:clients_couple_overview", couple.pk)
+        access.record_view(request, couple, "couple overview", now)
+        detail = dashboard.couple_detail(couple, now=now)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": couple.label,
+            "detail": detail,
+            "charts": couple_charts(detail),
+            "note_form": note_form,
+            "can_write_notes": counselor is not None,
+            "opts": self.model._meta,
+            "now": now,
+        }
+        return TemplateResponse(request, "admin/clients/couple/overview.html", context)
+
+    def brief_view(self, request, object_id):
+        couple = access.get_couple_for(request.user, object_id)
+        now = timezone.now()
+        brief = session_brief(couple, now=now)
+        paper = request.GET.get("paper", "")
+        access.record_view(request, couple, f"session brief{' (PDF)' if paper else ''}", now)
+        if paper:
+            pdf = render_brief_pdf(brief, paper=paper if paper in ("a4", "letter") else "a4")
+            response = HttpResponse(pdf, content_type="application/pdf")
+            response["Content-Disposition"] = f'inline; filename="brief-{couple.pk}.pdf"'
+            response["Cache-Control"] = "no-store"
+            return response
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Brief: {couple.label}",
+            "brief": brief,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/clients/couple/brief.html", context)
 
     def schedule_view(self, request, object_id):
         couple = access.get_couple_for(request.user, object_id)

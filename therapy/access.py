@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from clients.models import Couple, Partner
-from therapy.models import Alert, CounselingSession, Counselor
+from therapy.models import AccessLog, Alert, CounselingSession, Counselor
 from worksheets.models import Assignment, Reminder, Response
 
 
@@ -88,3 +88,29 @@ def get_response_of_partner(partner: Partner, response_id) -> Response:
         )
     except (Response.DoesNotExist, ValueError, TypeError):
         raise Http404("No such worksheet.") from None
+
+
+def record_view(request, couple: Couple, what: str, now) -> None:
+    """Write down that this user looked at this couple's data. Rows are never changed."""
+    AccessLog.objects.create(
+        user=request.user,
+        couple=couple,
+        what=what[:200],
+        path=request.get_full_path()[:500],
+        at=now,
+    )
+
+
+def can_read_access_log(user) -> bool:
+    counselor = counselor_for(user)
+    return is_operator(user) or (counselor is not None and counselor.is_practice_admin)
+
+
+def access_logs_for(user) -> QuerySet[AccessLog]:
+    """Practice admins read their practice's log; operators read all; counselors none."""
+    if is_operator(user):
+        return AccessLog.objects.all()
+    counselor = counselor_for(user)
+    if counselor is None or not counselor.is_practice_admin:
+        return AccessLog.objects.none()
+    return AccessLog.objects.filter(couple__practice_id=counselor.practice_id)

@@ -4,7 +4,7 @@ from django.utils import timezone
 from therapy import access
 from therapy.admin_site import ScopedAdmin
 from therapy.alerts import acknowledge
-from therapy.models import Alert, CounselingSession, Counselor, Practice
+from therapy.models import AccessLog, Alert, CounselingSession, Counselor, Practice
 
 # Practices and counselors are managed by the people who run the service (superusers), through
 # Django's model permissions; counselors have none of those permissions.
@@ -52,3 +52,22 @@ class CounselingSessionAdmin(ScopedAdmin):
     list_select_related = ["couple", "counselor__user"]
     fields = ["couple", "starts_at", "counselor"]
     readonly_fields = fields
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(ScopedAdmin):
+    """Read-only for practice admins; no one can add, change or delete a row."""
+
+    scope = staticmethod(access.access_logs_for)
+    list_display = ["at", "user", "couple", "what"]
+    list_select_related = ["user", "couple"]
+    list_filter = [("at", admin.DateFieldListFilter)]
+    search_fields = ["couple__label", "user__username"]
+    fields = ["at", "user", "couple", "what", "path"]
+    readonly_fields = fields
+
+    def has_module_permission(self, request):
+        return access.can_read_access_log(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -18,6 +19,9 @@ class CounselorPreferencesForm(forms.ModelForm):
         fields = ["alert_by_email"]
 
 
+CASELOAD_PAGE_SIZE = 25
+
+
 class CounselorAdminSite(admin.AdminSite):
     site_header = "Between sessions: counselor dashboard"
     site_title = "Counselor dashboard"
@@ -29,8 +33,20 @@ class CounselorAdminSite(admin.AdminSite):
 
     def index(self, request, extra_context=None):
         now = timezone.now()
+        sort = request.GET.get("sort", "couple")
+        attention_only = request.GET.get("show") == "attention"
+        rows = dashboard.caseload(request.user, now=now, sort=sort, attention_only=attention_only)
         context = {
-            "caseload": dashboard.caseload_overview(request.user, now=now),
+            "page": Paginator(rows, CASELOAD_PAGE_SIZE).get_page(request.GET.get("page")),
+            "sort": sort if sort in dashboard.SORTS else "couple",
+            "attention_only": attention_only,
+            "sort_options": [
+                ("couple", "couple"),
+                ("next_session", "next session"),
+                ("overdue", "overdue"),
+                ("gap", "gap"),
+                ("alerts", "alerts"),
+            ],
             "attention": dashboard.needs_attention(request.user, now=now),
             "now": now,
             "show_outbox": outbox.uses_file_outbox(),

@@ -1,17 +1,27 @@
 """Read functions behind the counselor's dashboard. Query counts do not grow with rows."""
 
 import datetime as dt
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import Count, IntegerField, Min, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from clients.models import Couple, Partner
 from therapy import access
-from therapy.access import couples_for
+from therapy.models import Alert
 from worksheets.models import Assignment, Reminder, Response
 
-# Older assignments stay on the couple's page; the home shows the recent weeks.
-RECENT_WINDOW = dt.timedelta(days=14)
+# "This period": the worksheets due in the last two weeks or still to come.
+PERIOD = dt.timedelta(days=14)
+SORTS = {
+    "couple": lambda row: row.couple.label.lower(),
+    "next_session": lambda row: (row.next_session is None, row.next_session),
+    "overdue": lambda row: -row.overdue,
+    "gap": lambda row: (row.gap is None, -(row.gap or 0)),
+    "alerts": lambda row: -row.open_alerts,
+}
+OPEN = [Response.Status.NOT_STARTED, Response.Status.DRAFT]
 
 
 @dataclass(frozen=True)
@@ -29,17 +39,6 @@ class AssignmentProgress:
     assignment: Assignment
     states: list[PartnerState]
 
-    @property
-    def submitted_count(self) -> int:
-        return sum(1 for state in self.states if state.response and state.response.is_submitted)
-
-
-@dataclass(frozen=True)
-class CoupleOverview:
-    couple: Couple
-    partners: list[Partner]
-    assignments: list[AssignmentProgress]
-
 
 def assignment_progress(assignment: Assignment, partners: list[Partner]) -> AssignmentProgress:
     # With recurring work a partner has several responses; the latest occurrence is the state.
@@ -53,38 +52,142 @@ def assignment_progress(assignment: Assignment, partners: list[Partner]) -> Assi
     )
 
 
-def caseload_overview(user, *, now: dt.datetime) -> list[CoupleOverview]:
-    """Each couple the user may see, with the assignments due in the last two weeks or later,
-    and each partner's state.
+@dataclass
+class PartnerSummary:
+    partner: Partner
+    done: int = 0
+    assigned: int = 0
+    balance: int | None = None
+    lean: str = ""
 
-    Four queries whatever the caseload: couples, partners, assignments, responses.
+
+@dataclass
+class CaseloadRow:
+    couple: Couple
+    next_session: dt.datetime | None
+    overdue: int
+    open_alerts: int
+    partners: list[PartnerSummary] = field(default_factory=list)
+    gap: int | None = None
+    gap_change: int | None = None
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.overdue or self.open_alerts)
+
+
+@dataclass(frozen=True)
+class GapPoint:
+    at: dt.datetime
+    gap: int
+    worksheet: str
+
+
+def gap_series(responses: list[Response]) -> list[GapPoint]:
+    """The partners' gap in preferred balance, each time both answered the same occurrence."""
+    pairs: dict[tuple[int, int], list[Response]] = defaultdict(list)
+    for response in responses:
+        if response.is_submitted and response.scores.get("preferred_balance") is not None:
+            pairs[(response.assignment_id, response.occurrence)].append(response)
+    points = []
+    for pair in pairs.values():
+        if len(pair) == 2:
+            first, second = pair
+            points.append(
+                GapPoint(
+                    max(first.submitted_at, second.submitted_at),
+                    abs(first.scores["preferred_balance"] - second.scores["preferred_balance"]),
+                    first.assignment.template.title,
+                )
+            )
+    return sorted(points, key=lambda point: point.at)
+
+
+def _count(queryset, couple_field: str):
+    """A per-couple count as a subquery, so several counts do not multiply each other."""
+    per_couple = (
+        queryset.filter(**{couple_field: OuterRef("pk")})
+        .order_by()
+        .values(couple_field)
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    return Coalesce(Subquery(per_couple, output_field=IntegerField()), 0)
+
+
+def caseload(
+    user, *, now: dt.datetime, sort: str = "couple", attention_only: bool = False
+) -> list[CaseloadRow]:
+    """One row per active or paused couple the user may see.
+
+    Four queries whatever the caseload: couples with their counts, partners, this period's
+    and every scored response (one query), and nothing per row.
     """
     couples = (
-        couples_for(user)
+        access.couples_for(user)
         .exclude(status=Couple.Status.CLOSED)
-        .prefetch_related(
-            "partners",
-            Prefetch(
-                "assignments",
-                queryset=Assignment.objects.exclude(status=Assignment.Status.CANCELLED)
-                .select_related("template")
-                .prefetch_related("responses")
-                .filter(due_at__gte=now - RECENT_WINDOW)
-                .order_by("-due_at"),
+        .annotate(
+            next_session=Min("sessions__starts_at", filter=Q(sessions__starts_at__gt=now)),
+            open_alerts=_count(Alert.objects.filter(acknowledged_at__isnull=True), "couple"),
+            overdue=_count(
+                Response.objects.filter(
+                    status__in=OPEN, due_at__lt=now, assignment__status=Assignment.Status.ACTIVE
+                ),
+                "assignment__couple",
             ),
         )
+        .prefetch_related("partners")
     )
-    overview = []
-    for couple in couples:
-        partners = list(couple.partners.all())
-        overview.append(
-            CoupleOverview(
-                couple,
-                partners,
-                [assignment_progress(a, partners) for a in couple.assignments.all()],
-            )
+    couples = list(couples)
+    responses = (
+        Response.objects.filter(assignment__couple__in=[c.pk for c in couples])
+        .filter(Q(due_at__gte=now - PERIOD) | Q(status=Response.Status.SUBMITTED))
+        .select_related("assignment__template")
+        .only(
+            "pk",
+            "partner_id",
+            "status",
+            "due_at",
+            "occurrence",
+            "scores",
+            "submitted_at",
+            "assignment__couple_id",
+            "assignment__template__title",
         )
-    return overview
+        .order_by("submitted_at")
+    )
+    by_couple: dict[int, list[Response]] = defaultdict(list)
+    for response in responses:
+        by_couple[response.assignment.couple_id].append(response)
+    rows = [_row(couple, by_couple[couple.pk], now) for couple in couples]
+    if attention_only:
+        rows = [row for row in rows if row.needs_attention]
+    return sorted(rows, key=SORTS.get(sort, SORTS["couple"]))
+
+
+def _row(couple: Couple, responses: list[Response], now: dt.datetime) -> CaseloadRow:
+    summaries = {p.pk: PartnerSummary(p) for p in couple.partners.all() if p.removed_at is None}
+    for response in responses:
+        summary = summaries.get(response.partner_id)
+        if summary is None:
+            continue
+        if response.due_at >= now - PERIOD:
+            summary.assigned += 1
+            summary.done += response.is_submitted
+        if response.is_submitted and response.scores.get("preferred_balance") is not None:
+            summary.balance = response.scores["preferred_balance"]
+        if response.is_submitted and (response.scores.get("lean") or {}).get("value") is not None:
+            summary.lean = response.scores["lean"]["label"]
+    gaps = gap_series(responses)
+    return CaseloadRow(
+        couple=couple,
+        next_session=couple.next_session,
+        overdue=couple.overdue,
+        open_alerts=couple.open_alerts,
+        partners=list(summaries.values()),
+        gap=gaps[-1].gap if gaps else None,
+        gap_change=gaps[-1].gap - gaps[-2].gap if len(gaps) > 1 else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -102,7 +205,7 @@ def needs_attention(user, *, now: dt.datetime) -> Attention:
         .filter(
             due_at__lt=now,
             assignment__status=Assignment.Status.ACTIVE,
-            status__in=[Response.Status.NOT_STARTED, Response.Status.DRAFT],
+            status__in=OPEN,
         )
         .count()
     )
@@ -110,3 +213,103 @@ def needs_attention(user, *, now: dt.datetime) -> Attention:
         access.alerts_for(user).filter(acknowledged_at__isnull=True).select_related("couple")[:20]
     )
     return Attention(failed, overdue, alerts)
+
+
+@dataclass
+class SubscaleChart:
+    key: str
+    label: str
+    maximum: int
+    series: list  # [(partner, [(submitted_at, score), ...])]
+
+
+@dataclass
+class CoupleDetail:
+    couple: Couple
+    partners: list[Partner]
+    responses: list[Response]
+    charts_for: str
+    subscale_charts: list[SubscaleChart]
+    gaps: list[GapPoint]
+    reminders_sent: dict[int, int]
+    reminders_failed: dict[int, int]
+    notes: list
+    alerts: list
+
+    @property
+    def deliveries(self) -> list[tuple[Partner, int, int]]:
+        return [
+            (p, self.reminders_sent.get(p.pk, 0), self.reminders_failed.get(p.pk, 0))
+            for p in self.partners
+        ]
+
+
+def couple_detail(couple: Couple, *, now: dt.datetime) -> CoupleDetail:
+    """Everything on a couple's page, in a fixed number of queries whatever its history."""
+    partners = [p for p in couple.partners.all() if p.removed_at is None]
+    responses = list(
+        Response.objects.filter(assignment__couple=couple)
+        .select_related("assignment__template", "partner")
+        .order_by("-due_at", "partner_id")
+    )
+    submitted = sorted((r for r in responses if r.is_submitted), key=lambda r: r.submitted_at)
+    # Chart the worksheet answered most often: usually the weekly check-in.
+    counts: dict[str, int] = defaultdict(int)
+    for response in submitted:
+        if response.scores.get("subscales"):
+            counts[response.assignment.template.slug] += 1
+    charts_for = max(counts, key=counts.get) if counts else ""
+    charts = _subscale_charts(
+        [r for r in submitted if r.assignment.template.slug == charts_for], partners
+    )
+    reminders = (
+        Reminder.objects.filter(response__assignment__couple=couple)
+        .values("response__partner_id", "status")
+        .annotate(n=Count("pk"))
+    )
+    sent, failed = defaultdict(int), defaultdict(int)
+    for row in reminders:
+        if row["status"] == Reminder.Status.SENT:
+            sent[row["response__partner_id"]] += row["n"]
+        if row["status"] == Reminder.Status.FAILED:
+            failed[row["response__partner_id"]] += row["n"]
+    return CoupleDetail(
+        couple=couple,
+        partners=partners,
+        responses=responses,
+        charts_for=next(
+            (
+                r.assignment.template.title
+                for r in submitted
+                if r.assignment.template.slug == charts_for
+            ),
+            "",
+        ),
+        subscale_charts=charts,
+        gaps=gap_series(responses),
+        reminders_sent=dict(sent),
+        reminders_failed=dict(failed),
+        notes=list(couple.notes.select_related("counselor__user")[:20]),
+        alerts=list(couple.alerts.filter(acknowledged_at__isnull=True)),
+    )
+
+
+def _subscale_charts(responses: list[Response], partners: list[Partner]) -> list[SubscaleChart]:
+    charts: dict[str, SubscaleChart] = {}
+    for response in responses:
+        for subscale in response.scores.get("subscales", []):
+            chart = charts.setdefault(
+                subscale["key"],
+                SubscaleChart(
+                    subscale["key"],
+                    subscale["label"],
+                    subscale["maximum"],
+                    [(partner, []) for partner in partners],
+                ),
+            )
+            if subscale["score"] is None:
+                continue
+            for partner, points in chart.series:
+                if partner.pk == response.partner_id:
+                    points.append((response.submitted_at, subscale["score"]))
+    return list(charts.values())

@@ -65,7 +65,10 @@ class Alert(models.Model):
 
     class Kind(models.TextChoices):
         MISSED_WORK = "missed_work", "Worksheet still open after the last reminder"
+        MISSED_TWICE = "missed_twice", "Two check-ins missed in a row"
         DELIVERY_FAILED = "delivery_failed", "A reminder could not be delivered"
+        CONCERN_BAND = "concern_band", "A score in its concern band"
+        GAP_WIDENED = "gap_widened", "The partners' gap widened"
 
     couple = models.ForeignKey("clients.Couple", on_delete=models.CASCADE, related_name="alerts")
     response = models.ForeignKey(
@@ -98,3 +101,35 @@ class Alert(models.Model):
     @property
     def is_open(self) -> bool:
         return self.acknowledged_at is None
+
+
+class CounselorNote(models.Model):
+    """A counselor's own note about a couple. Never shown to the partners."""
+
+    couple = models.ForeignKey("clients.Couple", on_delete=models.CASCADE, related_name="notes")
+    counselor = models.ForeignKey(Counselor, on_delete=models.PROTECT, related_name="notes")
+    text = models.TextField(max_length=5000)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Note on {self.couple} by {self.counselor}"
+
+
+class AccessLog(models.Model):
+    """Who looked at which couple's data, and when. Rows are only ever added."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    couple = models.ForeignKey("clients.Couple", on_delete=models.CASCADE, related_name="+")
+    what = models.CharField(max_length=200)
+    path = models.CharField(max_length=500)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["couple", "-at"], name="accesslog_couple_at")]
+
+    def __str__(self):
+        return f"{self.user} viewed {self.what} at {self.at:%Y-%m-%d %H:%M}"

@@ -151,6 +151,13 @@ class Response(models.Model):
     scores = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # The counselor's rating of the homework (1 little engagement – 5 thoughtful, complete).
+    engagement = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        choices=[(n, str(n)) for n in range(1, 6)],
+        help_text="Your rating of this homework: 1 little engagement, 5 thoughtful and complete.",
+    )
 
     class Meta:
         ordering = ["due_at", "pk"]

@@ -1,0 +1,210 @@
+"""The counselor home, the couple page and the brief: content, scope and query counts."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.conftest import login
+from tests.factories import couple_with_partners
+from therapy.models import AccessLog
+from therapy.sessions import schedule_session
+from worksheets.assignments import assign_worksheet
+from worksheets.responses import submit_response
+
+
+def week_of_answers(couple, template, counselor, start, balances, texts=("", "")):
+    """Both partners answer one occurrence of `template` at `start`."""
+    assignment = assign_worksheet(
+        couple=couple,
+        template=template,
+        assigned_by=counselor,
+        due_at=start + dt.timedelta(days=6),
+        now=start,
+    )
+    for response, balance, text in zip(
+        assignment.responses.order_by("partner_id"), balances, texts, strict=True
+    ):
+        answers = {
+            "confided": 4,
+            "own_time": 3,
+            "needs_on_hold": 2,
+            "went_it_alone": 2,
+            "balance_felt_right": 4,
+            "preferred_togetherness": balance,
+            "guess_partner_togetherness": 5,
+        }
+        if text:
+            answers["new_thing_to_try"] = text
+        submit_response(
+            response_id=response.pk,
+            partner=response.partner,
+            answers=answers,
+            now=start + dt.timedelta(days=1),
+        )
+    return assignment
+
+
+@pytest.fixture
+def history(couple, library, maya):
+    """Three fortnights of the time map: the partners drift apart (gap 2, 4, then 7)."""
+    now = timezone.now()
+    time_map = library.get(slug="time-map")
+    for weeks_ago, balances in ((6, (6, 4)), (4, (7, 3)), (2, (8, 1))):
+        week_of_answers(
+            couple,
+            time_map,
+            maya,
+            now - dt.timedelta(weeks=weeks_ago),
+            balances,
+            texts=("Salsa classes together", ""),
+        )
+    schedule_session(couple=couple, counselor=maya, starts_at=now + dt.timedelta(hours=20), now=now)
+    return couple
+
+
+def test_the_home_shows_each_couples_balance_gap_and_trend(client, maya, history, daniels_couple):
+    login(client, maya)
+    page = client.get("/admin/").content.decode()
+    assert "Rivera &amp; Chen" in page
+    assert "Sam: 8" in page and "Alex: 1" in page
+    assert '7 <span class="overdue">(+3)</span>' in page  # the gap widened from 4 to 7
+    assert "Nakamura" not in page
+
+
+def test_the_home_sorts_and_filters(client, maya, history, checkin):
+    quiet = couple_with_partners(counselor=maya, label="Abbott & Zhu")
+    login(client, maya)
+    by_gap = client.get("/admin/", {"sort": "gap"}).content.decode()
+    assert by_gap.index("Rivera") < by_gap.index("Abbott")
+    by_name = client.get("/admin/").content.decode()
+    assert by_name.index("Abbott") < by_name.index("Rivera")
+    attention = client.get("/admin/", {"show": "attention"}).content.decode()
+    assert quiet.label.replace("&", "&amp;") not in attention
+
+
+def test_the_home_pages_through_a_long_caseload(client, maya, db):
+    for n in range(30):
+        couple_with_partners(counselor=maya, label=f"Couple {n:02}")
+    login(client, maya)
+    first = client.get("/admin/").content.decode()
+    assert "Couple 24" in first and "Couple 25" not in first
+    assert "Page 1 of 2" in first
+    assert "Couple 29" in client.get("/admin/", {"page": 2}).content.decode()
+
+
+def test_the_couple_page_charts_scores_and_the_gap_with_a_text_alternative(client, maya, history):
+    login(client, maya)
+    page = client.get(reverse("admin:clients_couple_overview", args=[history.pk])).content.decode()
+    assert page.count("<svg") >= 1
+    assert "Gap between the partners&#x27; preferred balance" in page
+    assert "<td>Gap</td>" in page and "<td>7</td>" in page
+    assert "Your time map" in page  # the completion timeline
+
+
+def test_notes_are_saved_and_shown_to_the_counselor(client, maya, history):
+    login(client, maya)
+    url = reverse("admin:clients_couple_overview", args=[history.pk])
+    client.post(url, {"text": "Ask about the salsa plan."})
+    assert "Ask about the salsa plan." in client.get(url).content.decode()
+
+
+def test_the_brief_gathers_the_fortnight_for_the_next_session(client, maya, history):
+    login(client, maya)
+    page = client.get(reverse("admin:clients_couple_brief", args=[history.pk])).content.decode()
+    assert "The brief is ready." in page  # the session is 20 hours away
+    assert "<strong>7 of 10</strong> (+3 since the time before)" in page
+    assert "Salsa classes together" in page
+    assert "not a diagnosis" in page
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_the_brief_prints_as_a_pdf(client, maya, history, paper):
+    import io
+
+    from pypdf import PdfReader
+
+    login(client, maya)
+    response = client.get(
+        reverse("admin:clients_couple_brief", args=[history.pk]), {"paper": paper}
+    )
+    assert response["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "Session brief: Rivera & Chen" in text
+    assert "Salsa classes together" in text
+    assert "not a diagnosis" in text
+    width, height = (float(v) for v in reader.pages[0].mediabox.upper_right)
+    assert (round(width), round(height)) == ((595, 842) if paper == "a4" else (612, 792))
+
+
+def test_every_view_of_a_couple_is_in_the_access_log(client, maya, history, priya):
+    login(client, maya)
+    client.get(reverse("admin:clients_couple_overview", args=[history.pk]))
+    client.get(reverse("admin:clients_couple_brief", args=[history.pk]), {"paper": "a4"})
+    logged = list(AccessLog.objects.filter(couple=history).values_list("user__username", "what"))
+    assert ("maya", "couple overview") in logged and ("maya", "session brief (PDF)") in logged
+    # Counselors cannot read the log; the practice admin can, and nobody can change it.
+    assert client.get(reverse("admin:therapy_accesslog_changelist")).status_code == 403
+    login(client, priya)
+    log_page = client.get(reverse("admin:therapy_accesslog_changelist")).content.decode()
+    assert "couple overview" in log_page
+    entry = AccessLog.objects.first()
+    change = client.post(
+        reverse("admin:therapy_accesslog_change", args=[entry.pk]), {"what": "nothing"}
+    )
+    assert change.status_code in (302, 403)
+    entry.refresh_from_db()
+    assert entry.what != "nothing"
+    assert (
+        client.post(
+            reverse("admin:therapy_accesslog_delete", args=[entry.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+
+
+def test_another_counselors_couple_page_and_brief_answer_404(client, maya, daniels_couple):
+    login(client, maya)
+    for name in ("admin:clients_couple_overview", "admin:clients_couple_brief"):
+        assert client.get(reverse(name, args=[daniels_couple.pk])).status_code == 404
+
+
+def grow_caseload(counselor, template, couples):
+    now = timezone.now()
+    for n in range(couples):
+        couple = couple_with_partners(counselor=counselor, label=f"Couple {n:02}")
+        week_of_answers(couple, template, counselor, now - dt.timedelta(days=3), (5, 3))
+
+
+@pytest.mark.parametrize("couples", [5, 50])
+def test_the_home_runs_a_fixed_number_of_queries(
+    client, maya, library, couples, django_assert_num_queries
+):
+    grow_caseload(maya, library.get(slug="time-map"), couples)
+    login(client, maya)
+    # Session, user, counselor and practice (time zone), counselor again (scoping); the
+    # caseload: couples with their counts, partners, responses; what needs attention: failed
+    # reminders, overdue responses, open alerts; and the app list's permission check.
+    with django_assert_num_queries(12):
+        page = client.get("/admin/")
+    assert page.content.decode().count("Page 1 of") == (1 if couples > 25 else 0)
+
+
+@pytest.mark.parametrize("weeks", [2, 12])
+def test_the_couple_page_runs_a_fixed_number_of_queries(
+    client, maya, couple, library, weeks, django_assert_num_queries
+):
+    now = timezone.now()
+    for week in range(weeks):
+        week_of_answers(
+            couple, library.get(slug="time-map"), maya, now - dt.timedelta(weeks=week + 1), (5, 4)
+        )
+    login(client, maya)
+    url = reverse("admin:clients_couple_overview", args=[couple.pk])
+    # Session, user, counselor and practice, counselor (scoping), the couple, the access-log
+    # row, partners, responses, reminder counts, notes, alerts, and the sidebar's checks.
+    with django_assert_num_queries(13):
+        page = client.get(url)
+    assert page.content.decode().count("Your time map</a>") == 2 * weeks

@@ -1,0 +1,133 @@
+"""Line charts drawn on the server as SVG: no network, no script, legible when printed.
+
+Each chart comes with a text table in the page for screen readers and for exact values.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+# Two colours that stay apart for the common colour-vision deficiencies, and a dash pattern
+# so the lines differ without colour too.
+STYLES = [("#1f5f8b", ""), ("#c4571b", "6 4")]
+WIDTH, HEIGHT = 560, 220
+LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 36
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    points: list[tuple[dt.datetime, float]]
+
+
+def _n(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _x_scale(points: list[dt.datetime]):
+    start, end = min(points), max(points)
+    span = (end - start).total_seconds() or 1.0
+    width = WIDTH - LEFT - RIGHT
+
+    def x(moment: dt.datetime) -> float:
+        if start == end:
+            return LEFT + width / 2
+        return LEFT + width * (moment - start).total_seconds() / span
+
+    return x, start, end
+
+
+def line_chart(
+    *, title: str, series: list[Series], y_min: float, y_max: float, y_label: str
+) -> SafeString:
+    """An SVG line chart of up to two series against time, or a note when there is no data."""
+    moments = [moment for s in series for moment, _ in s.points]
+    if not moments:
+        return format_html('<p class="chart-empty">{}: nothing to chart yet.</p>', title)
+    x, start, end = _x_scale(moments)
+    height = HEIGHT - TOP - BOTTOM
+
+    def y(value: float) -> float:
+        return TOP + height * (1 - (value - y_min) / (y_max - y_min))
+
+    ticks = sorted({y_min, (y_min + y_max) / 2, y_max})
+    grid = format_html_join(
+        "",
+        (
+            '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#d9d9d9"/>'
+            '<text x="{}" y="{}" font-size="11" text-anchor="end" fill="#333">{}</text>'
+        ),
+        ((LEFT, WIDTH - RIGHT, y(t), y(t), LEFT - 6, y(t) + 4, t) for t in ticks),
+    )
+    lines = []
+    for (colour, dash), item in zip(STYLES, series, strict=False):
+        coords = " ".join(f"{x(m):.1f},{y(v):.1f}" for m, v in item.points)
+        dots = format_html_join(
+            "",
+            '<circle cx="{}" cy="{}" r="3.5" fill="{}"/>',
+            ((x(m), y(v), colour) for m, v in item.points),
+        )
+        lines.append(
+            format_html(
+                '<polyline points="{}" fill="none" stroke="{}" stroke-width="2.5" '
+                'stroke-dasharray="{}"/>{}',
+                coords,
+                colour,
+                dash,
+                dots,
+            )
+        )
+    legend = format_html_join(
+        "",
+        (
+            '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}" stroke-width="2.5" '
+            'stroke-dasharray="{}"/><text x="{}" y="{}" font-size="12" fill="#222">{}</text>'
+        ),
+        (
+            (
+                LEFT + 150 * i,
+                LEFT + 150 * i + 24,
+                HEIGHT - 8,
+                HEIGHT - 8,
+                colour,
+                dash,
+                LEFT + 150 * i + 30,
+                HEIGHT - 4,
+                item.name,
+            )
+            for i, ((colour, dash), item) in enumerate(zip(STYLES, series, strict=False))
+        ),
+    )
+    dates = format_html(
+        '<text x="{}" y="{}" font-size="11" fill="#333">{}</text>'
+        '<text x="{}" y="{}" font-size="11" fill="#333" text-anchor="end">{}</text>',
+        LEFT,
+        HEIGHT - BOTTOM + 14,
+        f"{start:%d %b}",
+        WIDTH - RIGHT,
+        HEIGHT - BOTTOM + 14,
+        f"{end:%d %b}",
+    )
+    return format_html(
+        '<svg class="chart" viewBox="0 0 {} {}" width="{}" height="{}" role="img" '
+        'aria-label="{}" xmlns="http://www.w3.org/2000/svg"><title>{}</title>'
+        '<text x="{}" y="{}" font-size="11" fill="#333" transform="rotate(-90 {} {})">{}</text>'
+        "{}{}{}{}</svg>",
+        WIDTH,
+        HEIGHT,
+        WIDTH,
+        HEIGHT,
+        title,
+        title,
+        12,
+        TOP + height / 2,
+        12,
+        TOP + height / 2,
+        y_label,
+        grid,
+        format_html_join("", "{}", ((line,) for line in lines)),
+        dates,
+        legend,
+    )

@@ -50,6 +50,10 @@ class CounselorAdminSite(admin.AdminSite):
             "attention": dashboard.needs_attention(request.user, now=now),
             "now": now,
             "show_outbox": outbox.uses_file_outbox(),
+            "is_practice_admin": bool(
+                access.counselor_for(request.user)
+                and access.counselor_for(request.user).is_practice_admin
+            ),
             **(extra_context or {}),
         }
         return super().index(request, extra_context=context)
@@ -58,8 +62,18 @@ class CounselorAdminSite(admin.AdminSite):
         return [
             path("outbox/", self.admin_view(self.outbox_view), name="outbox"),
             path("preferences/", self.admin_view(self.preferences_view), name="preferences"),
+            path("practice/", self.admin_view(self.practice_view), name="practice"),
             *super().get_urls(),
         ]
+
+    def practice_view(self, request):
+        """Practice totals and each counselor's caseload, for the practice's admins."""
+        counselor = access.counselor_for(request.user)
+        if counselor is None or not counselor.is_practice_admin:
+            raise Http404("Only practice admins see the practice's figures.")
+        totals = dashboard.practice_totals(counselor.practice, now=timezone.now())
+        context = {**self.each_context(request), "title": counselor.practice.name, "totals": totals}
+        return TemplateResponse(request, "admin/practice.html", context)
 
     def preferences_view(self, request):
         """A counselor's own settings: for now, whether alerts also come by e-mail."""

@@ -4,12 +4,91 @@ import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
 from therapy.models import Alert
 
 logger = logging.getLogger(__name__)
+
+
+# Subscales where a score in the top band is worth the counselor's attention.
+CONCERN_SUBSCALES = {"over_dependence", "over_independence", "support_as_control"}
+
+
+def _raise(*, couple, response, kind: str, reason: str, now: dt.datetime) -> Alert | None:
+    """Create the alert unless this response already has one of this kind."""
+    try:
+        with transaction.atomic():
+            return Alert.objects.create(
+                couple=couple, response=response, kind=kind, reason=reason, created_at=now
+            )
+    except IntegrityError:
+        return None
+
+
+def raise_score_alerts(
+    *,
+    response,
+    bands: dict[str, list],
+    previous_gap: int | None,
+    current_gap: int | None,
+    now: dt.datetime,
+) -> list[Alert]:
+    """After a submission: a concern subscale in its top band, or a gap that widened by at
+    least `settings.ALERT_GAP_WIDENING` since the previous time both partners answered."""
+    couple = response.assignment.couple
+    name = response.partner.display_name
+    raised = []
+    for subscale in response.scores.get("subscales", []):
+        top = (bands.get(subscale["key"]) or [{}])[-1].get("label")
+        if (
+            subscale["key"] in CONCERN_SUBSCALES
+            and subscale["score"] is not None
+            and subscale["band"] == top
+        ):
+            raised.append(
+                _raise(
+                    couple=couple,
+                    response=response,
+                    kind=Alert.Kind.CONCERN_BAND,
+                    now=now,
+                    reason=f"{name}: “{subscale['label']}” is {subscale['score']} of "
+                    f"{subscale['maximum']} ({subscale['band']}).",
+                )
+            )
+            break
+    widening = settings.ALERT_GAP_WIDENING
+    if (
+        previous_gap is not None
+        and current_gap is not None
+        and current_gap - previous_gap >= widening
+    ):
+        raised.append(
+            _raise(
+                couple=couple,
+                response=response,
+                kind=Alert.Kind.GAP_WIDENED,
+                now=now,
+                reason=f"The gap in preferred balance widened from {previous_gap} to {current_gap} "
+                f"of 10 on “{response.assignment.template.title}”.",
+            )
+        )
+    return [alert for alert in raised if alert]
+
+
+def raise_delivery_alert(*, reminder, now: dt.datetime) -> Alert | None:
+    response = reminder.response
+    return _raise(
+        couple=response.assignment.couple,
+        response=response,
+        kind=Alert.Kind.DELIVERY_FAILED,
+        now=now,
+        reason=f"{reminder.get_kind_display()} to "
+        f"{response.partner.display_name} could not be delivered: "
+        f"{reminder.last_error or 'the provider refused it'}.",
+    )
 
 
 def raise_missed_work_alert(*, response, now: dt.datetime) -> Alert | None:
@@ -30,16 +109,19 @@ def raise_missed_work_alert(*, response, now: dt.datetime) -> Alert | None:
         f"{response.partner.display_name} has not handed in “{assignment.template.title}” "
         f"(due {due:%d %b %Y}) after {nudges} reminder{'s' if nudges != 1 else ''}."
     )
-    try:
-        with transaction.atomic():
-            alert = Alert.objects.create(
-                couple=couple,
-                response=response,
-                kind=Alert.Kind.MISSED_WORK,
-                reason=reason,
-                created_at=now,
-            )
-    except IntegrityError:
+    previous = (
+        type(response)
+        .objects.filter(
+            assignment=assignment, partner=response.partner, occurrence=response.occurrence - 1
+        )
+        .first()
+    )
+    kind = Alert.Kind.MISSED_WORK
+    if previous is not None and not previous.is_submitted:
+        kind = Alert.Kind.MISSED_TWICE
+        reason += " The time before was missed too."
+    alert = _raise(couple=couple, response=response, kind=kind, reason=reason, now=now)
+    if alert is None:
         return None
     recipients = [
         c.user.email

@@ -313,3 +313,46 @@ def _subscale_charts(responses: list[Response], partners: list[Partner]) -> list
                 if partner.pk == response.partner_id:
                     points.append((response.submitted_at, subscale["score"]))
     return list(charts.values())
+
+
+@dataclass(frozen=True)
+class PracticeTotals:
+    active_couples: int
+    completion_by_worksheet: list[tuple[str, int, int]]  # title, handed in, due so far
+    reminders_sent: int
+    reminders_failed: int
+    counselors: list[tuple[str, str, int]]  # name, role, active couples
+
+    @property
+    def delivery_rate(self) -> int | None:
+        attempted = self.reminders_sent + self.reminders_failed
+        return round(100 * self.reminders_sent / attempted) if attempted else None
+
+
+def practice_totals(practice, *, now: dt.datetime) -> PracticeTotals:
+    """The practice at a glance, for its admins: four queries whatever its size."""
+    couples = Couple.objects.filter(practice=practice)
+    completion = (
+        Response.objects.filter(assignment__couple__practice=practice, due_at__lte=now)
+        .values("assignment__template__title")
+        .annotate(done=Count("pk", filter=Q(status=Response.Status.SUBMITTED)), due=Count("pk"))
+        .order_by("assignment__template__title")
+    )
+    deliveries = Reminder.objects.filter(response__assignment__couple__practice=practice).aggregate(
+        sent=Count("pk", filter=Q(status=Reminder.Status.SENT)),
+        failed=Count("pk", filter=Q(status=Reminder.Status.FAILED)),
+    )
+    counselors = (
+        practice.counselors.select_related("user")
+        .annotate(active=Count("couples", filter=Q(couples__status=Couple.Status.ACTIVE)))
+        .order_by("user__last_name")
+    )
+    return PracticeTotals(
+        active_couples=couples.filter(status=Couple.Status.ACTIVE).count(),
+        completion_by_worksheet=[
+            (row["assignment__template__title"], row["done"], row["due"]) for row in completion
+        ],
+        reminders_sent=deliveries["sent"],
+        reminders_failed=deliveries["failed"],
+        counselors=[(c.display_name, c.get_role_display(), c.active) for c in counselors],
+    )

@@ -217,6 +217,8 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 REMINDER_SWEEP_SECONDS = env_int("REMINDER_SWEEP_SECONDS", 60)
 REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 500)
 REMINDER_LEASE = timedelta(seconds=env_int("REMINDER_LEASE_SECONDS", 300))
+# An alert when the partners' gap in preferred balance widens by this much (0–10 scale).
+ALERT_GAP_WIDENING = env_int("ALERT_GAP_WIDENING", 2)
 
 # --- Client portal ---------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from clients.messaging import (
     send_to_partner,
 )
 from clients.models import Partner
-from therapy.alerts import raise_missed_work_alert
+from therapy.alerts import raise_delivery_alert, raise_missed_work_alert
 from therapy.models import CounselingSession
 from worksheets.models import Reminder, Response
 from worksheets.scheduling import (
@@ -243,14 +243,20 @@ def _deliver(reminder: Reminder, *, now: dt.datetime) -> str:
             reminder.response.partner, compose(reminder, now=now), channel=reminder.channel
         )
     except PermanentDeliveryError as error:
-        return _record(reminder, status=Reminder.Status.FAILED, error=str(error))
+        return _fail(reminder, error=str(error), now=now)
     except TransientDeliveryError as error:
         if reminder.attempts >= MAX_ATTEMPTS:
-            return _record(reminder, status=Reminder.Status.FAILED, error=str(error))
+            return _fail(reminder, error=str(error), now=now)
         retry_at = now + backoff_delay(reminder.attempts)
         return _record(reminder, status=Reminder.Status.PENDING, due_at=retry_at, error=str(error))
     logger.info("Sent reminder %s (%s)", reminder.pk, reminder.kind)
     return _record(reminder, status=Reminder.Status.SENT, sent_at=now, provider_id=provider_id)
+
+
+def _fail(reminder: Reminder, *, error: str, now: dt.datetime) -> str:
+    status = _record(reminder, status=Reminder.Status.FAILED, error=error)
+    raise_delivery_alert(reminder=reminder, now=now)
+    return status
 
 
 def _record(reminder: Reminder, *, status: str, error: str = "", **changes) -> str:

@@ -5,6 +5,8 @@ import datetime as dt
 from django.db import transaction
 
 from clients.models import Partner
+from therapy.alerts import raise_score_alerts
+from therapy.dashboard import gap_series
 from worksheets.models import Assignment, Response, WorksheetItem, WorksheetTemplate
 from worksheets.reminders import cancel_open_reminders
 from worksheets.scoring import (
@@ -137,7 +139,40 @@ def submit_response(
     response.submitted_at = now
     response.save()
     cancel_open_reminders(response)
+    _raise_alerts(response, now)
     return response
+
+
+def _raise_alerts(response: Response, now: dt.datetime) -> None:
+    """Tell the counselor about a concern score, or a gap between the partners that widened."""
+    bands = {
+        s["key"]: s.get("bands", [])
+        for s in response.assignment.template.scoring.get("subscales", [])
+    }
+    together = couple_result(response)
+    current_gap = together.balance.gap if together else None
+    previous_gap = None
+    if current_gap is not None:
+        previous_gap = previous_couple_gap(response)
+    raise_score_alerts(
+        response=response, bands=bands, previous_gap=previous_gap, current_gap=current_gap, now=now
+    )
+
+
+def previous_couple_gap(response: Response) -> int | None:
+    """The gap the last time before this one that both partners answered the same worksheet."""
+    earlier = (
+        Response.objects.filter(
+            assignment__couple_id=response.assignment.couple_id,
+            assignment__template__slug=response.assignment.template.slug,
+            status=Response.Status.SUBMITTED,
+        )
+        .exclude(assignment_id=response.assignment_id, occurrence=response.occurrence)
+        .select_related("assignment__template")
+        .order_by("submitted_at")
+    )
+    points = gap_series(list(earlier))
+    return points[-1].gap if points else None
 
 
 def other_partners_response(response: Response) -> Response | None:

@@ -76,11 +76,15 @@ def test_the_home_shows_each_couples_balance_gap_and_trend(client, maya, history
 def test_the_home_sorts_and_filters(client, maya, history, checkin):
     quiet = couple_with_partners(counselor=maya, label="Abbott & Zhu")
     login(client, maya)
-    by_gap = client.get("/admin/", {"sort": "gap"}).content.decode()
+
+    def table(params):
+        return client.get("/admin/", params).content.decode().split('id="caseload"')[1]
+
+    by_gap = table({"sort": "gap"})
     assert by_gap.index("Rivera") < by_gap.index("Abbott")
-    by_name = client.get("/admin/").content.decode()
+    by_name = table({})
     assert by_name.index("Abbott") < by_name.index("Rivera")
-    attention = client.get("/admin/", {"show": "attention"}).content.decode()
+    attention = table({"show": "attention"})
     assert quiet.label.replace("&", "&amp;") not in attention
 
 
@@ -208,3 +212,19 @@ def test_the_couple_page_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(13):
         page = client.get(url)
     assert page.content.decode().count("Your time map</a>") == 2 * weeks
+
+
+def test_a_practice_admin_sees_the_practices_figures(
+    client, priya, maya, daniel, history, daniels_couple
+):
+    login(client, priya)
+    page = client.get(reverse("admin:practice")).content.decode()
+    assert "2 active couples" in page
+    assert "<td>Your time map</td><td>6</td><td>6</td><td>100%</td>" in page
+    assert "Reminders delivered:" in page
+    assert page.count("<td>Counselor</td>") == 2  # Maya and Daniel, each with one couple
+
+
+def test_counselors_do_not_see_the_practices_figures(client, maya):
+    login(client, maya)
+    assert client.get(reverse("admin:practice")).status_code == 404

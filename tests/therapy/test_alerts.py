@@ -1,0 +1,120 @@
+"""Alerts raised by what partners hand in, and by what cannot be delivered."""
+
+import datetime as dt
+
+from django.utils import timezone
+
+from therapy.models import Alert
+from worksheets.assignments import assign_worksheet
+from worksheets.responses import submit_response
+
+
+def answer_time_map(couple, template, counselor, start, balances):
+    assignment = assign_worksheet(
+        couple=couple,
+        template=template,
+        assigned_by=counselor,
+        due_at=start + dt.timedelta(days=6),
+        now=start,
+    )
+    for response, balance in zip(
+        assignment.responses.order_by("partner_id"), balances, strict=True
+    ):
+        submit_response(
+            response_id=response.pk,
+            partner=response.partner,
+            answers={"preferred_togetherness": balance},
+            now=start + dt.timedelta(days=1),
+        )
+
+
+def test_a_gap_that_widens_by_two_or_more_raises_an_alert(couple, library, maya):
+    time_map = library.get(slug="time-map")
+    now = timezone.now()
+    answer_time_map(couple, time_map, maya, now - dt.timedelta(days=20), (6, 5))  # gap 1
+    answer_time_map(couple, time_map, maya, now - dt.timedelta(days=10), (6, 4))  # gap 2
+    assert not Alert.objects.filter(kind="gap_widened").exists()
+    answer_time_map(couple, time_map, maya, now - dt.timedelta(days=2), (8, 3))  # gap 5
+    [alert] = Alert.objects.filter(kind="gap_widened")
+    assert alert.reason == (
+        "The gap in preferred balance widened from 2 to 5 of 10 on “Your time map”."
+    )
+
+
+def test_a_concern_score_in_its_top_band_raises_an_alert(couple, checkin, maya, partner_a):
+    now = timezone.now()
+    assignment = assign_worksheet(
+        couple=couple,
+        template=checkin,
+        assigned_by=maya,
+        due_at=now + dt.timedelta(days=3),
+        now=now,
+    )
+    response = assignment.responses.get(partner=partner_a)
+    submit_response(
+        response_id=response.pk,
+        partner=partner_a,
+        now=now,
+        answers={
+            "confided": 3,
+            "own_time": 3,
+            "needs_on_hold": 5,
+            "went_it_alone": 2,
+            "balance_felt_right": 3,
+        },
+    )
+    [alert] = Alert.objects.filter(kind="concern_band")
+    assert alert.reason == "Sam: “Putting your needs on hold” is 5.0 of 5 (Often)."
+
+
+def test_a_failed_delivery_raises_an_alert(couple, checkin, maya, partner_a, settings):
+    from worksheets.reminders import claim_due_reminders, send_reminder
+
+    settings.EMAIL_BACKEND = "tests.worksheets.failing_mail.RefusingBackend"
+    couple.partners.update(quiet_hours_start=dt.time(0), quiet_hours_end=dt.time(0))
+    now = timezone.now()
+    assign_worksheet(
+        couple=couple,
+        template=checkin,
+        assigned_by=maya,
+        due_at=now + dt.timedelta(days=3),
+        now=now,
+    )
+    for reminder_id in claim_due_reminders(now=now, limit=10):
+        send_reminder(reminder_id=reminder_id, now=now)
+    reasons = sorted(Alert.objects.filter(kind="delivery_failed").values_list("reason", flat=True))
+    assert reasons == [
+        f"Invitation to {name} could not be delivered: SMTPRecipientsRefused."
+        for name in ("Alex", "Sam")
+    ]
+    assert len(reasons) == 2
+
+
+def test_two_missed_occurrences_in_a_row_are_named_as_such(couple, checkin, maya, partner_a):
+    from worksheets.reminders import claim_due_reminders, send_reminder
+
+    couple.partners.update(quiet_hours_start=dt.time(0), quiet_hours_end=dt.time(0))
+    start = timezone.now() - dt.timedelta(days=40)
+    assign_worksheet(
+        couple=couple,
+        template=checkin,
+        assigned_by=maya,
+        recurrence="every_n_days",
+        interval_days=7,
+        due_at=start + dt.timedelta(days=6),
+        now=start,
+    )
+    from worksheets.occurrences import create_upcoming_occurrences
+
+    moment = start
+    for _ in range(20 * 24 // 6):
+        moment += dt.timedelta(hours=6)
+        create_upcoming_occurrences(now=moment)
+        for reminder_id in claim_due_reminders(now=moment, limit=100):
+            send_reminder(reminder_id=reminder_id, now=moment)
+    kinds = list(
+        Alert.objects.filter(response__partner=partner_a)
+        .order_by("response__occurrence")
+        .values_list("kind", flat=True)
+    )
+    assert kinds[:2] == ["missed_work", "missed_twice"]

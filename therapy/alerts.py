@@ -109,11 +109,15 @@ def raise_missed_work_alert(*, response, now: dt.datetime) -> Alert | None:
         f"{response.partner.display_name} has not handed in “{assignment.template.title}” "
         f"(due {due:%d %b %Y}) after {nudges} reminder{'s' if nudges != 1 else ''}."
     )
+    # The same worksheet the time before, whether a recurring occurrence or a new assignment.
     previous = (
         type(response)
         .objects.filter(
-            assignment=assignment, partner=response.partner, occurrence=response.occurrence - 1
+            partner=response.partner,
+            assignment__template__slug=assignment.template.slug,
+            due_at__lt=response.due_at,
         )
+        .order_by("-due_at")
         .first()
     )
     kind = Alert.Kind.MISSED_WORK

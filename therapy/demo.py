@@ -1,4 +1,4 @@
-"""Demo data: a practice, two counselors and three couples at different stages.
+"""Demo data: a practice, two counselors and three couples, each telling a story.
 
 History is made by running the real workflow at past moments (assigning, reminding,
 submitting), so the demo shows what the product itself would have recorded.
@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from clients.models import Couple, Partner
-from therapy.models import Counselor, Practice
+from therapy.models import Counselor, CounselorNote, Practice
 from therapy.sessions import schedule_session
 from worksheets.assignments import assign_worksheet
 from worksheets.library import latest_templates
@@ -23,25 +23,16 @@ from worksheets.scheduling import local_to_utc
 DEMO_PASSWORD = "demo-counselor-2026"  # noqa: S105 - printed by `make demo`; demo only
 PRACTICE_NAME = "Harbor Couples Counseling"
 
+WEEKS = 5
 COUPLES = [
-    # label, partners (name, e-mail, zone), weeks of history, story
+    # label, partners (name, e-mail, zone), story
     (
         "Rivera & Chen",
         [
             ("Sam Rivera", "sam.rivera@example.com", "America/New_York"),
             ("Alex Chen", "alex.chen@example.com", "America/Los_Angeles"),
         ],
-        4,
-        "steady",
-    ),
-    (
-        "Okafor & Lind",
-        [
-            ("Ada Okafor", "ada.okafor@example.com", "Europe/London"),
-            ("Erik Lind", "erik.lind@example.com", "Europe/Stockholm"),
-        ],
-        3,
-        "lagging",
+        "improving",
     ),
     (
         "Patel & Moreau",
@@ -49,10 +40,23 @@ COUPLES = [
             ("Priya Patel", "priya.patel@example.com", "America/Chicago"),
             ("Luc Moreau", "luc.moreau@example.com", "America/Chicago"),
         ],
-        0,
-        "new",
+        "drifting",
+    ),
+    (
+        "Okafor & Lind",
+        [
+            ("Ada Okafor", "ada.okafor@example.com", "Europe/London"),
+            ("Erik Lind", "erik.lind@example.com", "Europe/Stockholm"),
+        ],
+        "skipping",
     ),
 ]
+NOTES = {
+    "improving": "Both are asking each other for help more; keep the weekly check-in going.",
+    "drifting": "Priya wants more time together, Luc less. Explore what time apart means to "
+    "each before suggesting changes.",
+    "skipping": "Erik has not done any homework. Ask what gets in the way, without blame.",
+}
 
 
 def _user(username, first, last, password):
@@ -72,46 +76,92 @@ def _run_reminders_until(moment):
         send_reminder(reminder_id=reminder_id, now=moment)
 
 
-def _answers(rng, lean):
+def _check_in(progress: float, *, steady: bool) -> dict:
+    """Check-in answers along a story: `progress` runs from 0 (first week) to 1 (last)."""
+    if steady:
+        return {
+            "confided": 3,
+            "own_time": 4,
+            "needs_on_hold": 2,
+            "went_it_alone": 2,
+            "balance_felt_right": 4,
+        }
     return {
-        "confided": rng.choice([3, 4, 4, 5]) if lean >= 0 else rng.choice([1, 2, 2, 3]),
-        "own_time": rng.choice([2, 3, 4]),
-        "needs_on_hold": rng.choice([1, 2, 3]) if lean >= 0 else rng.choice([3, 4, 5]),
-        "went_it_alone": rng.choice([1, 2]) if lean >= 0 else rng.choice([3, 4]),
-        "balance_felt_right": rng.choice([3, 4, 5]) if lean >= 0 else rng.choice([2, 3]),
+        "confided": round(2 + 3 * progress),
+        "own_time": round(3 + progress),
+        "needs_on_hold": round(4 - 2 * progress),
+        "went_it_alone": round(4 - 3 * progress),
+        "balance_felt_right": round(2 + 2 * progress),
     }
 
 
-def _week(couple, counselor, template, start, rng, story, last_week):
-    assignment = assign_worksheet(
+def _submit(response, answers, moment):
+    submit_response(response_id=response.pk, partner=response.partner, answers=answers, now=moment)
+
+
+def _week(couple, counselor, library, start, story, progress, rng):
+    check_in = assign_worksheet(
         couple=couple,
-        template=template,
+        template=library.get(slug="weekly-checkin"),
         due_at=start + dt.timedelta(days=6, hours=20),
         assigned_by=counselor,
         now=start,
     )
-    _run_reminders_until(start + dt.timedelta(hours=12))
-    responses = list(assignment.responses.select_related("partner"))
-    for index, response in enumerate(responses):
-        done_at = start + dt.timedelta(days=rng.randint(1, 4), hours=rng.randint(13, 20))
-        lean = 1 if story == "steady" else (-1 if index == 1 else 1)
-        if story == "lagging" and index == 1:
-            continue  # one partner rarely does the homework
-        if last_week and story == "steady" and index == 1:
-            save_draft(
-                response_id=response.pk,
-                partner=response.partner,
-                answers={"confided": 4},
-                now=done_at,
-            )
-            continue
-        if last_week:
-            continue
-        submit_response(
-            response_id=response.pk,
-            partner=response.partner,
-            answers=_answers(rng, lean),
-            now=done_at,
+    first, second = check_in.responses.select_related("partner").order_by("partner_id")
+    handed_in = start + dt.timedelta(days=rng.randint(1, 4), hours=rng.randint(13, 20))
+    _submit(first, _check_in(progress, steady=story != "improving"), handed_in)
+    if story != "skipping":  # in that story the second partner never does the homework
+        _submit(
+            second,
+            _check_in(progress, steady=story != "improving"),
+            handed_in + dt.timedelta(hours=3),
+        )
+    if story == "drifting":
+        time_map = assign_worksheet(
+            couple=couple,
+            template=library.get(slug="time-map"),
+            due_at=start + dt.timedelta(days=6),
+            assigned_by=counselor,
+            now=start,
+        )
+        step = round(3 * progress)
+        first, second = time_map.responses.select_related("partner").order_by("partner_id")
+        _submit(
+            first,
+            {
+                "preferred_togetherness": 6 + step,
+                "guess_partner_togetherness": 6,
+                "partner_time_apart_feels": "left_out",
+            },
+            handed_in,
+        )
+        _submit(
+            second,
+            {
+                "preferred_togetherness": 5 - step,
+                "guess_partner_togetherness": 5,
+                "partner_time_apart_feels": "glad",
+            },
+            handed_in,
+        )
+
+
+def _current_week(couple, counselor, library, start, story):
+    """This week's check-in, just given: one draft in the improving story."""
+    assignment = assign_worksheet(
+        couple=couple,
+        template=library.get(slug="weekly-checkin"),
+        due_at=start + dt.timedelta(days=6, hours=20),
+        assigned_by=counselor,
+        now=start,
+    )
+    if story == "improving":
+        draft = assignment.responses.order_by("partner_id").last()
+        save_draft(
+            response_id=draft.pk,
+            partner=draft.partner,
+            answers={"confided": 4},
+            now=start + dt.timedelta(hours=3),
         )
 
 
@@ -156,40 +206,71 @@ def _inventory(couple, counselor, template, start, rng, leans):
 
 @transaction.atomic
 def load_demo(*, now: dt.datetime) -> bool:
-    """Create the demo data once; return False when it is already there."""
+    """Create the demo data once; return False when it is already there.
+
+    Three stories: Rivera & Chen improving week by week, Patel & Moreau drifting apart on how
+    much time they want together, and Okafor & Lind where one partner skips the homework.
+    """
     if Practice.objects.filter(name=PRACTICE_NAME).exists():
         return False
-    now -= dt.timedelta(hours=12)  # the current week was assigned yesterday evening
     rng = random.Random(20261122)
     practice = Practice.objects.create(name=PRACTICE_NAME, time_zone="America/New_York")
     counselor = Counselor.objects.create(
         user=_user("counselor", "Maya", "Goldberg", DEMO_PASSWORD), practice=practice
     )
+    Counselor.objects.create(
+        user=_user("director", "Rosa", "Alvarez", DEMO_PASSWORD),
+        practice=practice,
+        role=Counselor.Role.PRACTICE_ADMIN,
+    )
     other = Counselor.objects.create(
         user=_user("counselor2", "Daniel", "Okoye", DEMO_PASSWORD), practice=practice
     )
     library = latest_templates()
-    template = library.get(slug="weekly-checkin")
-    for label, partners, weeks, story in COUPLES:
+    for label, partners, story in COUPLES:
         couple = Couple.objects.create(practice=practice, label=label)
         couple.counselors.add(counselor)
         for name, email, zone in partners:
             Partner.objects.create(
-                couple=couple, display_name=name, email=email, time_zone=zone, consented_at=now
+                couple=couple,
+                display_name=name,
+                email=email,
+                time_zone=zone,
+                consented_at=now - dt.timedelta(weeks=WEEKS + 1),
             )
-        for week in range(weeks, -1, -1):
-            start = now - dt.timedelta(weeks=week, hours=1)
-            _week(couple, counselor, template, start, rng, story, last_week=week == 0)
-        if weeks:
-            # The core inventory at the start of the work; one partner leans the other way.
+        if story != "skipping":
             _inventory(
                 couple,
                 counselor,
                 library.get(slug="balance-inventory"),
-                now - dt.timedelta(weeks=weeks, days=2),
+                now - dt.timedelta(weeks=WEEKS, days=2),
                 rng,
-                leans=(1, 1) if story == "steady" else (1, -1),
+                leans=(1, 1) if story == "improving" else (1, -1),
             )
+        CounselorNote.objects.create(
+            couple=couple,
+            counselor=counselor,
+            text=NOTES[story],
+            created_at=now - dt.timedelta(days=6),
+        )
+    stories = list(zip(Couple.objects.order_by("pk"), [c[2] for c in COUPLES], strict=False))
+    for week in range(WEEKS, 0, -1):
+        start = now - dt.timedelta(weeks=week)
+        for couple, story in stories:
+            _week(
+                couple,
+                counselor,
+                library,
+                start,
+                story,
+                progress=(WEEKS - week) / (WEEKS - 1),
+                rng=rng,
+            )
+        # Let the week's reminders go out as time passes, every six hours.
+        for step in range(28):
+            _run_reminders_until(start + dt.timedelta(hours=6 * step))
+    for couple, story in stories:
+        _current_week(couple, counselor, library, now - dt.timedelta(hours=12), story)
     theirs = Couple.objects.create(practice=practice, label="Nakamura & Berg")
     theirs.counselors.add(other)
     Partner.objects.create(

@@ -1,0 +1,60 @@
+"""The counselor's dashboard in a real browser, on the demo practice's three stories."""
+
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from therapy.demo import DEMO_PASSWORD, load_demo
+from worksheets.library import load_library
+
+pytestmark = pytest.mark.e2e
+LAPTOP = {"width": 1366, "height": 900}
+
+
+@pytest.fixture
+def demo(transactional_db, live_server):
+    load_library()
+    load_demo(now=timezone.now())
+    return live_server
+
+
+def test_home_couple_page_and_brief(browser, demo, tmp_path):
+    page = browser.new_context(viewport=LAPTOP).new_page()
+    page.goto(f"{demo.url}/admin/login/")
+    page.get_by_label("Username").fill("counselor")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    # The caseload: three couples, what needs attention first.
+    table = page.locator("table.caseload")
+    expect(table.get_by_role("link", name="Rivera & Chen")).to_be_visible()
+    expect(table.get_by_role("link", name="Patel & Moreau")).to_be_visible()
+    expect(table.get_by_role("link", name="Okafor & Lind")).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"The gap in preferred balance widened from 5 to 7"))
+    ).to_be_visible()
+    expect(page.get_by_text(re.compile("Erik Lind has not handed in")).first).to_be_visible()
+    assert "Nakamura" not in page.content()
+    page.screenshot(path=tmp_path / "home.png", full_page=True)
+
+    # The drifting couple: charts of the gap widening, with their numbers.
+    table.get_by_role("link", name="Patel & Moreau").click()
+    expect(page.get_by_role("heading", name=re.compile("Scores over time"))).to_be_visible()
+    gap_chart = page.get_by_role("img", name=re.compile("Gap between the partners"))
+    expect(gap_chart).to_be_visible()
+    assert gap_chart.bounding_box()["width"] >= 400  # legible on a laptop
+    assert page.locator("svg.chart").count() >= 5
+    page.get_by_text("Gap between the partners' preferred balance: the numbers").click()
+    expect(page.get_by_role("cell", name="7").first).to_be_visible()
+    expect(page.get_by_text(re.compile("Priya wants more time together"))).to_be_visible()
+    page.screenshot(path=tmp_path / "couple.png", full_page=True)
+
+    # The brief for the session in three days.
+    page.get_by_role("link", name="Session brief").first.click()
+    expect(page.get_by_text(re.compile("This is an early look"))).to_be_visible()
+    expect(page.get_by_text("7 of 10", exact=True)).to_be_visible()
+    expect(page.get_by_text(re.compile("not a diagnosis"))).to_be_visible()
+    page.screenshot(path=tmp_path / "brief.png", full_page=True)
+    page.context.close()

@@ -30,7 +30,7 @@ from therapy import dashboard
 from therapy.models import Alert, CounselingSession, Counselor, Practice
 from worksheets.library import load_library
 from worksheets.models import Assignment, Response, WorksheetTemplate
-from worksheets.responses import scale_items
+from worksheets.responses import headline_figures, scale_items
 from worksheets.scoring import change_since, score_answers
 
 NAME = "dashboard"
@@ -268,6 +268,7 @@ def seed_history(couples, partners, *, counselor, worksheets, now, rng) -> int:
                 ).as_dict()
                 scores["change"] = change_since(before.scores, scores) if before else {}
                 response.scores = scores
+                response.preferred_balance, response.lean = headline_figures(scores)
     Response.objects.bulk_create(rows, batch_size=BATCH_SIZE)
     return len(rows)
 
@@ -330,10 +331,8 @@ couples AS (
 responses AS (
     SELECT a.couple_id, r.assignment_id, r.occurrence, r.partner_id, r.status, r.due_at,
            r.submitted_at, a.status AS assignment_status,
-           CASE WHEN r.status = 'submitted'
-                THEN (r.scores ->> 'preferred_balance')::int END AS balance,
-           CASE WHEN r.status = 'submitted' AND r.scores -> 'lean' ->> 'value' IS NOT NULL
-                THEN r.scores -> 'lean' ->> 'label' END AS lean
+           CASE WHEN r.status = 'submitted' THEN r.preferred_balance END AS balance,
+           CASE WHEN r.status = 'submitted' THEN NULLIF(r.lean, '') END AS lean
     FROM couples cp
     JOIN {Assignment._meta.db_table} a ON a.couple_id = cp.id
     JOIN {Response._meta.db_table} r ON r.assignment_id = a.id

@@ -4,12 +4,21 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, IntegerField, Min, OuterRef, Q, Subquery
+from django.db.models import (
+    Count,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 
 from clients.models import Couple, Partner
 from therapy import access
-from therapy.models import Alert
+from therapy.models import Alert, CounselingSession
 from worksheets.models import Assignment, Reminder, Response
 
 # "This period": the worksheets due in the last two weeks or still to come.
@@ -115,19 +124,43 @@ def _count(queryset, couple_field: str):
     return Coalesce(Subquery(per_couple, output_field=IntegerField()), 0)
 
 
+def _latest(field: str, *, empty):
+    """A partner's most recent submitted value of `field`, skipping answers without one."""
+    latest = (
+        Response.objects.filter(partner=OuterRef("pk"), status=Response.Status.SUBMITTED)
+        .exclude(**{field: empty})
+        .order_by("-submitted_at")
+        .values(field)[:1]
+    )
+    return Subquery(latest)
+
+
 def caseload(
     user, *, now: dt.datetime, sort: str = "couple", attention_only: bool = False
 ) -> list[CaseloadRow]:
     """One row per active or paused couple the user may see.
 
-    Four queries whatever the caseload: couples with their counts, partners, this period's
-    and every scored response (one query), and nothing per row.
+    Four queries whatever the caseload: the counselor, couples with their counts, partners
+    with theirs, and the gap of every occurrence both partners answered. The figures are
+    worked out in the database from the columns kept beside the stored scores; reading the
+    scores themselves would be most of the cost.
     """
-    couples = (
+    in_period = Q(responses__due_at__gte=now - PERIOD)
+    partners = Partner.objects.only("pk", "couple_id", "display_name", "removed_at").annotate(
+        assigned=Count("responses", filter=in_period),
+        done=Count("responses", filter=in_period & Q(responses__status=Response.Status.SUBMITTED)),
+        latest_balance=_latest("preferred_balance", empty=None),
+        latest_lean=_latest("lean", empty=""),
+    )
+    couples = list(
         access.couples_for(user)
         .exclude(status=Couple.Status.CLOSED)
         .annotate(
-            next_session=Min("sessions__starts_at", filter=Q(sessions__starts_at__gt=now)),
+            next_session=Subquery(
+                CounselingSession.objects.filter(couple=OuterRef("pk"), starts_at__gt=now)
+                .order_by("starts_at")
+                .values("starts_at")[:1]
+            ),
             open_alerts=_count(Alert.objects.filter(acknowledged_at__isnull=True), "couple"),
             overdue=_count(
                 Response.objects.filter(
@@ -136,57 +169,55 @@ def caseload(
                 "assignment__couple",
             ),
         )
-        .prefetch_related("partners")
+        .prefetch_related(Prefetch("partners", queryset=partners))
     )
-    couples = list(couples)
-    responses = (
-        Response.objects.filter(assignment__couple__in=[c.pk for c in couples])
-        .filter(Q(due_at__gte=now - PERIOD) | Q(status=Response.Status.SUBMITTED))
-        .select_related("assignment__template")
-        .only(
-            "pk",
-            "partner_id",
-            "status",
-            "due_at",
-            "occurrence",
-            "scores",
-            "submitted_at",
-            "assignment__couple_id",
-            "assignment__template__title",
+    # Each occurrence both partners answered is one gap: the higher balance minus the lower.
+    pairs = (
+        Response.objects.filter(
+            assignment__couple__in=[c.pk for c in couples],
+            status=Response.Status.SUBMITTED,
+            preferred_balance__isnull=False,
         )
-        .order_by("submitted_at")
+        .values("assignment__couple_id", "assignment_id", "occurrence")
+        .annotate(
+            answers=Count("pk"),
+            high=Max("preferred_balance"),
+            low=Min("preferred_balance"),
+            completed=Max("submitted_at"),
+        )
+        .filter(answers=2)
+        .order_by("completed")
+        .values_list("assignment__couple_id", "high", "low")
     )
-    by_couple: dict[int, list[Response]] = defaultdict(list)
-    for response in responses:
-        by_couple[response.assignment.couple_id].append(response)
-    rows = [_row(couple, by_couple[couple.pk], now) for couple in couples]
+    gaps: dict[int, list[int]] = defaultdict(list)
+    for couple_id, high, low in pairs:
+        gaps[couple_id].append(high - low)
+    rows = [_row(couple, gaps[couple.pk]) for couple in couples]
     if attention_only:
         rows = [row for row in rows if row.needs_attention]
     return sorted(rows, key=SORTS.get(sort, SORTS["couple"]))
 
 
-def _row(couple: Couple, responses: list[Response], now: dt.datetime) -> CaseloadRow:
-    summaries = {p.pk: PartnerSummary(p) for p in couple.partners.all() if p.removed_at is None}
-    for response in responses:
-        summary = summaries.get(response.partner_id)
-        if summary is None:
-            continue
-        if response.due_at >= now - PERIOD:
-            summary.assigned += 1
-            summary.done += response.is_submitted
-        if response.is_submitted and response.scores.get("preferred_balance") is not None:
-            summary.balance = response.scores["preferred_balance"]
-        if response.is_submitted and (response.scores.get("lean") or {}).get("value") is not None:
-            summary.lean = response.scores["lean"]["label"]
-    gaps = gap_series(responses)
+def _row(couple: Couple, gaps: list[int]) -> CaseloadRow:
+    summaries = [
+        PartnerSummary(
+            p,
+            done=p.done,
+            assigned=p.assigned,
+            balance=p.latest_balance,
+            lean=p.latest_lean or "",
+        )
+        for p in couple.partners.all()
+        if p.removed_at is None
+    ]
     return CaseloadRow(
         couple=couple,
         next_session=couple.next_session,
         overdue=couple.overdue,
         open_alerts=couple.open_alerts,
-        partners=list(summaries.values()),
-        gap=gaps[-1].gap if gaps else None,
-        gap_change=gaps[-1].gap - gaps[-2].gap if len(gaps) > 1 else None,
+        partners=summaries,
+        gap=gaps[-1] if gaps else None,
+        gap_change=gaps[-1] - gaps[-2] if len(gaps) > 1 else None,
     )
 
 

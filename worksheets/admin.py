@@ -54,8 +54,23 @@ class ResponseAdmin(ScopedAdmin):
         "answer_table",
         "score_table",
         "couple_table",
+        "engagement",
     ]
-    readonly_fields = fields
+    # Everything is as the partner left it; the counselor adds only their rating.
+    readonly_fields = fields[:-1]
+
+    def has_change_permission(self, request, obj=None):
+        return access.can_use_dashboard(request.user)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = self.get_object(request, object_id)
+        access.record_view(
+            request,
+            response.assignment.couple,
+            f"answers of {response.partner.display_name}",
+            timezone.now(),
+        )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="Worksheet", ordering="assignment__template__title")
     def worksheet(self, response):

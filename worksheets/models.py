@@ -149,6 +149,10 @@ class Response(models.Model):
     withheld = models.JSONField(default=list, blank=True)
     # Computed once, at submission, so that nothing re-scores a response by accident.
     scores = models.JSONField(default=dict, blank=True)
+    # Two figures of the scores kept as columns too, because the caseload reads them for
+    # every partner: the preferred balance (0-10) and the lean, where it was worked out.
+    preferred_balance = models.PositiveSmallIntegerField(null=True, blank=True)
+    lean = models.CharField(max_length=40, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     # The counselor's rating of the homework (1 little engagement – 5 thoughtful, complete).
@@ -165,6 +169,9 @@ class Response(models.Model):
             models.UniqueConstraint(
                 fields=["assignment", "partner", "occurrence"], name="one_response_per_occurrence"
             ),
+        ]
+        indexes = [
+            models.Index(fields=["partner", "-submitted_at"], name="response_partner_latest"),
         ]
 
     def __str__(self):

@@ -134,6 +134,7 @@ def submit_response(
     scores["change"] = change_since(previous.scores, scores) if previous else {}
     response.answers = answers
     response.scores = scores
+    response.preferred_balance, response.lean = headline_figures(scores)
     response.status = Response.Status.SUBMITTED
     response.updated_at = now
     response.submitted_at = now
@@ -141,6 +142,15 @@ def submit_response(
     cancel_open_reminders(response)
     _raise_alerts(response, now)
     return response
+
+
+def headline_figures(scores: dict) -> tuple[int | None, str]:
+    """The preferred balance and the lean (where worked out), kept as columns for the
+    caseload, which reads them for every partner."""
+    lean = scores.get("lean") or {}
+    return scores.get("preferred_balance"), lean.get("label", "") if lean.get(
+        "value"
+    ) is not None else ""
 
 
 def _raise_alerts(response: Response, now: dt.datetime) -> None:

@@ -228,3 +228,14 @@ def test_a_practice_admin_sees_the_practices_figures(
 def test_counselors_do_not_see_the_practices_figures(client, maya):
     login(client, maya)
     assert client.get(reverse("admin:practice")).status_code == 404
+
+
+def test_the_counselor_rates_a_response_and_nothing_else_changes(client, maya, history):
+    response = history.assignments.first().responses.first()
+    answers = dict(response.answers)
+    login(client, maya)
+    url = reverse("admin:worksheets_response_change", args=[response.pk])
+    client.post(url, {"engagement": "4", "status": "draft"})
+    response.refresh_from_db()
+    assert (response.engagement, response.status, response.answers) == (4, "submitted", answers)
+    assert AccessLog.objects.filter(couple=history, what__startswith="answers of").exists()

@@ -107,6 +107,8 @@ def _week(couple, counselor, library, start, story, progress, rng):
         assigned_by=counselor,
         now=start,
     )
+    # The invitations go out before anyone answers.
+    _run_reminders_until(start + dt.timedelta(hours=14))
     first, second = check_in.responses.select_related("partner").order_by("partner_id")
     handed_in = start + dt.timedelta(days=rng.randint(1, 4), hours=rng.randint(13, 20))
     _submit(first, _check_in(progress, steady=story != "improving"), handed_in)

@@ -111,16 +111,16 @@ def gap_series(responses: list[Response]) -> list[GapPoint]:
     return sorted(points, key=lambda point: point.at)
 
 
-def _count(queryset, couple_field: str):
-    """A per-couple count as a subquery, so several counts do not multiply each other."""
-    per_couple = (
-        queryset.filter(**{couple_field: OuterRef("pk")})
+def _count(queryset, owner_field: str):
+    """A count per outer row as a subquery, so several counts do not multiply each other."""
+    per_owner = (
+        queryset.filter(**{owner_field: OuterRef("pk")})
         .order_by()
-        .values(couple_field)
+        .values(owner_field)
         .annotate(n=Count("pk"))
         .values("n")[:1]
     )
-    return Coalesce(Subquery(per_couple, output_field=IntegerField()), 0)
+    return Coalesce(Subquery(per_owner, output_field=IntegerField()), 0)
 
 
 def _latest(field: str, *, empty):
@@ -144,15 +144,14 @@ def caseload(
     worked out in the database from the columns kept beside the stored scores; reading the
     scores themselves would be most of the cost.
     """
-    in_period = Q(responses__due_at__gte=now - PERIOD)
+    this_period = Response.objects.filter(due_at__gte=now - PERIOD)
     partners = (
         Partner.objects.filter(removed_at__isnull=True)
         .only("pk", "couple_id", "display_name")
         .annotate(
-            assigned=Count("responses", filter=in_period),
-            done=Count(
-                "responses", filter=in_period & Q(responses__status=Response.Status.SUBMITTED)
-            ),
+            # Subqueries rather than a join: a join would read every response of the caseload.
+            assigned=_count(this_period, "partner"),
+            done=_count(this_period.filter(status=Response.Status.SUBMITTED), "partner"),
             latest_balance=_latest("preferred_balance", empty=None),
             latest_lean=_latest("lean", empty=""),
         )

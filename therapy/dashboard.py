@@ -159,6 +159,7 @@ def caseload(
     couples = list(
         access.couples_for(user)
         .exclude(status=Couple.Status.CLOSED)
+        .only("pk", "label", "status")
         .annotate(
             next_session=Subquery(
                 CounselingSession.objects.filter(couple=OuterRef("pk"), starts_at__gt=now)

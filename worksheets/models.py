@@ -171,7 +171,19 @@ class Response(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["partner", "-submitted_at"], name="response_partner_latest"),
+            # The caseload's "latest balance" and "latest lean" of each partner, and the
+            # counts of this period's work, each read straight from an index.
+            models.Index(
+                fields=["partner", "-submitted_at"],
+                name="response_latest_balance",
+                condition=Q(status="submitted", preferred_balance__isnull=False),
+            ),
+            models.Index(
+                fields=["partner", "-submitted_at"],
+                name="response_latest_lean",
+                condition=Q(status="submitted") & ~Q(lean=""),
+            ),
+            models.Index(fields=["partner", "due_at"], name="response_partner_due"),
         ]
 
     def __str__(self):

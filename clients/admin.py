@@ -20,7 +20,8 @@ from therapy import access, dashboard
 from therapy.admin_site import ScopedAdmin
 from therapy.brief import session_brief
 from therapy.brief_pdf import render_brief_pdf
-from therapy.notes import CounselorNoteForm, add_note, couple_charts
+from therapy.charts import couple_charts
+from therapy.notes import CounselorNoteForm, add_note
 from therapy.sessions import SessionError, schedule_session
 from worksheets.assignments import AssignmentError, assign_worksheet
 from worksheets.reminders import reschedule_partner

@@ -6,8 +6,11 @@ Each chart comes with a text table in the page for screen readers and for exact 
 import datetime as dt
 from dataclasses import dataclass
 
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+
+from therapy.dashboard import CoupleDetail
 
 # Two colours that stay apart for the common colour-vision deficiencies, and a dash pattern
 # so the lines differ without colour too.
@@ -131,3 +134,41 @@ def line_chart(
         dates,
         legend,
     )
+
+
+def couple_charts(detail: CoupleDetail) -> list[dict]:
+    """The SVG for each chart, with the rows of its text alternative."""
+    charts = []
+    for chart in detail.subscale_charts:
+        series = [
+            Series(p.display_name, [(timezone.localtime(at), v) for at, v in points])
+            for p, points in chart.series
+        ]
+        charts.append(
+            {
+                "title": chart.label,
+                "svg": line_chart(
+                    title=f"{chart.label}: each partner over time",
+                    series=series,
+                    y_min=1,
+                    y_max=chart.maximum,
+                    y_label="score",
+                ),
+                "rows": [(s.name, at, value) for s in series for at, value in s.points],
+            }
+        )
+    gap_points = [(timezone.localtime(point.at), point.gap) for point in detail.gaps]
+    charts.append(
+        {
+            "title": "Gap between the partners' preferred balance",
+            "svg": line_chart(
+                title="Gap between the partners' preferred balance, over time",
+                series=[Series("Gap (0–10)", gap_points)],
+                y_min=0,
+                y_max=10,
+                y_label="gap",
+            ),
+            "rows": [("Gap", at, value) for at, value in gap_points],
+        }
+    )
+    return charts

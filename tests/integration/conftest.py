@@ -1,6 +1,13 @@
 import pytest
 
-from tests.integration.processes import flush_broker, process_env, running, wait_for
+from tests.integration.processes import (
+    WORKER,
+    beat_command,
+    flush_broker,
+    process_env,
+    running,
+    wait_for,
+)
 
 
 @pytest.fixture
@@ -16,27 +23,9 @@ def celery_processes(transactional_db, live_server, mail_dir, tmp_path):
     flush_broker()
     env = process_env(mail_dir=mail_dir, site_url=live_server.url)
     worker_log, beat_log = tmp_path / "worker.log", tmp_path / "beat.log"
-    worker_cmd = [
-        "celery",
-        "-A",
-        "therapy",
-        "worker",
-        "--pool=prefork",
-        "--concurrency=2",
-        "--loglevel=INFO",
-        "--without-gossip",
-        "--without-mingle",
-    ]
-    beat_cmd = [
-        "celery",
-        "-A",
-        "therapy",
-        "beat",
-        "--loglevel=INFO",
-        f"--schedule={tmp_path / 'beat-schedule'}",
-    ]
+    beat_cmd = beat_command(tmp_path / "beat-schedule")
     with (
-        running(worker_cmd, env=env, log=worker_log) as worker,
+        running(WORKER, env=env, log=worker_log) as worker,
         running(beat_cmd, env=env, log=beat_log) as beat,
     ):
         wait_for(lambda: b"ready" in worker_log.read_bytes(), timeout=60, what="the worker")

@@ -96,3 +96,21 @@ def flush_broker() -> None:
     import redis
 
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+
+
+# The Celery worker as the tests run it: two processes, no chatter between workers.
+WORKER = [
+    "celery",
+    "-A",
+    "therapy",
+    "worker",
+    "--pool=prefork",
+    "--concurrency=2",
+    "--loglevel=INFO",
+    "--without-gossip",
+    "--without-mingle",
+]
+
+
+def beat_command(schedule) -> list[str]:
+    return ["celery", "-A", "therapy", "beat", "--loglevel=INFO", f"--schedule={schedule}"]

@@ -14,7 +14,15 @@ from django.utils import timezone
 
 from tests.factories import CounselorFactory, PracticeFactory, couple_with_partners
 from tests.integration.mailbox import messages_in
-from tests.integration.processes import free_port, process_env, running, stop, wait_for
+from tests.integration.processes import (
+    WORKER,
+    beat_command,
+    free_port,
+    process_env,
+    running,
+    stop,
+    wait_for,
+)
 from worksheets.assignments import assign_worksheet
 from worksheets.library import latest_templates, load_library
 from worksheets.models import Reminder, Response
@@ -106,27 +114,10 @@ def test_every_due_reminder_lands_once_through_kills_and_restarts(
         REMINDER_LEASE_SECONDS=4,
         REMINDER_BATCH_SIZE=100,
     )
-    worker = [
-        "celery",
-        "-A",
-        "therapy",
-        "worker",
-        "--pool=prefork",
-        "--concurrency=2",
-        "--loglevel=INFO",
-        "--without-gossip",
-        "--without-mingle",
-    ]
+    worker = WORKER
 
     def beat(name):
-        return [
-            "celery",
-            "-A",
-            "therapy",
-            "beat",
-            "--loglevel=INFO",
-            f"--schedule={tmp_path / name}",
-        ]
+        return beat_command(tmp_path / name)
 
     try:
         with (

@@ -92,4 +92,5 @@ class PortalLink(models.Model):
             self.revoked_at is None
             and now < self.expires_at
             and self.email.lower() == self.partner.email.lower()
+            and self.partner.removed_at is None
         )

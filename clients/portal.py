@@ -45,7 +45,7 @@ def signed_in_partner(request) -> Partner | None:
     # A revoked link or a changed address ends the sessions it opened, not only the link.
     if link is None or link.revoked_at is not None:
         return None
-    if link.email.lower() != link.partner.email.lower():
+    if link.email.lower() != link.partner.email.lower() or link.partner.removed_at is not None:
         return None
     return link.partner
 

@@ -94,3 +94,14 @@ def test_a_counselor_revokes_a_couples_links_and_their_sessions_end(
     assert client.get("/portal/")["Location"] == "/portal/signed-out/"
     client.get(f"/p/{token}/")
     assert client.post("/portal/welcome/").status_code == 410
+
+
+def test_a_removed_partners_link_and_session_stop_working(client, token, partner_a):
+    client.get(f"/p/{token}/")
+    client.post("/portal/welcome/")
+    assert client.get("/portal/").status_code == 200
+    partner_a.removed_at = timezone.now()
+    partner_a.save()
+    assert client.get("/portal/")["Location"] == "/portal/signed-out/"
+    client.get(f"/p/{token}/")
+    assert client.post("/portal/welcome/").status_code == 410

@@ -203,7 +203,10 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     (_BROKER_DIR / "queue").mkdir(parents=True, exist_ok=True)
     (_BROKER_DIR / "processed").mkdir(parents=True, exist_ok=True)
+    (_BROKER_DIR / "control").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Otherwise kombu keeps its exchange tables in ./control, wherever the worker started.
+        "control_folder": str(_BROKER_DIR / "control"),
         "data_folder_in": str(_BROKER_DIR / "queue"),
         "data_folder_out": str(_BROKER_DIR / "queue"),
         "processed_folder": str(_BROKER_DIR / "processed"),

@@ -4,8 +4,9 @@ Ours is `therapy.dashboard.caseload` for the counselor's user, as the home page 
 couple the next session, open alerts, overdue responses, and per partner the worksheets done
 of those assigned this period, the latest preferred balance and lean, then the couple's
 latest gap in preferred balance and its change. The baseline is one hand-written query
-computing the same figures in PostgreSQL (CTEs, jsonb operators, a window function). Both
-results are turned into the same dict and must be equal.
+computing the same figures in PostgreSQL, written two ways (grouping all the caseload's
+responses at once, or a correlated subquery per figure); the faster of the two on the run's
+data counts. All results are turned into the same dict and must be equal.
 
 The seeded history is two weekly worksheets per couple over ten weeks: the weekly check-in
 (subscales only) and, in turn, the balance inventory (subscales, preferred balance, lean) or
@@ -30,7 +31,7 @@ from therapy import dashboard
 from therapy.models import Alert, CounselingSession, Counselor, Practice
 from worksheets.library import load_library
 from worksheets.models import Assignment, Response, WorksheetTemplate
-from worksheets.responses import headline_figures, scale_items
+from worksheets.responses import headline_figures, pair_gap, scale_items
 from worksheets.scoring import change_since, score_answers
 
 NAME = "dashboard"
@@ -45,7 +46,7 @@ BALANCE_WORKSHEETS = ("balance-inventory", "time-map")
 RESPONSES = COUPLES * 2 * 2 * OCCURRENCES
 CHUNKS = 5
 BATCH_SIZE = 1000
-RUNS = 5
+RUNS = 10
 SURNAMES = (
     "Abbott",
     "Bauer",
@@ -269,6 +270,15 @@ def seed_history(couples, partners, *, counselor, worksheets, now, rng) -> int:
                 scores["change"] = change_since(before.scores, scores) if before else {}
                 response.scores = scores
                 response.preferred_balance, response.lean = headline_figures(scores)
+    # The later submission of each occurrence carries the pair's gap, as at submission.
+    occurrences = defaultdict(list)
+    for response in rows:
+        occurrences[(id(response.assignment), response.occurrence)].append(response)
+    for pair in occurrences.values():
+        submitted = sorted((r for r in pair if r.submitted_at), key=lambda r: r.submitted_at)
+        if submitted:
+            later = submitted[-1]
+            later.balance_gap = pair_gap(later, [r for r in pair if r is not later])
     Response.objects.bulk_create(rows, batch_size=BATCH_SIZE)
     return len(rows)
 
@@ -313,9 +323,11 @@ def seed(now: dt.datetime) -> int:
     return user.pk
 
 
-# --- The hand-written baseline -----------------------------------------------------------------
+# --- The hand-written baselines ----------------------------------------------------------------
 
-SQL = f"""
+# Two ways to write the query by hand; the faster one on the run's data is the baseline.
+# Aggregates: read the caseload's responses once and group them every way the page needs.
+SQL_AGGREGATES = f"""
 WITH counselor AS (
     SELECT c.id
     FROM {Counselor._meta.db_table} c
@@ -329,8 +341,8 @@ couples AS (
     WHERE cc.counselor_id = (SELECT id FROM counselor) AND cp.status <> 'closed'
 ),
 responses AS (
-    SELECT a.couple_id, r.assignment_id, r.occurrence, r.partner_id, r.status, r.due_at,
-           r.submitted_at, a.status AS assignment_status,
+    SELECT a.couple_id, r.id, r.partner_id, r.status, r.due_at, r.submitted_at,
+           r.balance_gap, a.status AS assignment_status,
            CASE WHEN r.status = 'submitted' THEN r.preferred_balance END AS balance,
            CASE WHEN r.status = 'submitted' THEN NULLIF(r.lean, '') END AS lean
     FROM couples cp
@@ -354,22 +366,19 @@ overdue AS (
       AND assignment_status = 'active'
     GROUP BY couple_id
 ),
-gap_points AS (
-    -- Both partners answered the same occurrence: one point, at the later submission.
-    SELECT couple_id, max(balance) - min(balance) AS gap,
-           row_number() OVER (
-               PARTITION BY couple_id ORDER BY max(submitted_at) DESC, min(submitted_at) DESC
-           ) AS back
-    FROM responses
-    WHERE balance IS NOT NULL
-    GROUP BY couple_id, assignment_id, occurrence
-    HAVING count(*) = 2
-),
 gaps AS (
+    -- Each couple's latest two gaps, kept on the submission that completed each pair.
     SELECT couple_id,
-           min(gap) FILTER (WHERE back = 1) AS gap,
-           min(gap) FILTER (WHERE back = 1) - min(gap) FILTER (WHERE back = 2) AS gap_change
-    FROM gap_points
+           min(balance_gap) FILTER (WHERE back = 1) AS gap,
+           min(balance_gap) FILTER (WHERE back = 1) - min(balance_gap) FILTER (WHERE back = 2)
+               AS gap_change
+    FROM (
+        SELECT couple_id, balance_gap,
+               row_number() OVER (PARTITION BY couple_id ORDER BY submitted_at DESC, id DESC)
+                   AS back
+        FROM responses
+        WHERE balance_gap IS NOT NULL
+    ) numbered
     WHERE back <= 2
     GROUP BY couple_id
 ),
@@ -401,10 +410,55 @@ ORDER BY lower(cp.label) COLLATE "C", cp.id, p.id
 """
 
 
-def run_sql(user_id: int, now: dt.datetime) -> list[tuple]:
+# Per couple: a correlated subquery for each figure, each served by an index.
+SQL_PER_COUPLE = f"""
+WITH couples AS (
+    SELECT cp.id, cp.label
+    FROM {Couple._meta.db_table} cp
+    JOIN {Couple.counselors.through._meta.db_table} cc ON cc.couple_id = cp.id
+    JOIN {Counselor._meta.db_table} c ON c.id = cc.counselor_id
+    JOIN {get_user_model()._meta.db_table} u ON u.id = c.user_id
+    WHERE c.user_id = %(user)s AND u.is_active AND u.is_staff AND cp.status <> 'closed'
+)
+SELECT cp.id, cp.label,
+       (SELECT min(s.starts_at) FROM {CounselingSession._meta.db_table} s
+        WHERE s.couple_id = cp.id AND s.starts_at > %(now)s),
+       (SELECT count(*)
+        FROM {Response._meta.db_table} r
+        JOIN {Assignment._meta.db_table} a ON a.id = r.assignment_id
+        WHERE a.couple_id = cp.id AND a.status = 'active'
+          AND r.status IN ('not_started', 'draft') AND r.due_at < %(now)s),
+       (SELECT count(*) FROM {Alert._meta.db_table} al
+        WHERE al.couple_id = cp.id AND al.acknowledged_at IS NULL),
+       g.gap, g.gap - g.previous, p.id,
+       (SELECT count(*) FROM {Response._meta.db_table} r
+        WHERE r.partner_id = p.id AND r.due_at >= %(period_start)s AND r.status = 'submitted'),
+       (SELECT count(*) FROM {Response._meta.db_table} r
+        WHERE r.partner_id = p.id AND r.due_at >= %(period_start)s),
+       (SELECT r.preferred_balance FROM {Response._meta.db_table} r
+        WHERE r.partner_id = p.id AND r.status = 'submitted' AND r.preferred_balance IS NOT NULL
+        ORDER BY r.submitted_at DESC LIMIT 1),
+       coalesce((SELECT r.lean FROM {Response._meta.db_table} r
+                 WHERE r.partner_id = p.id AND r.status = 'submitted' AND r.lean <> ''
+                 ORDER BY r.submitted_at DESC LIMIT 1), '')
+FROM couples cp
+LEFT JOIN LATERAL (
+    SELECT (array_agg(r.balance_gap ORDER BY r.submitted_at DESC, r.id DESC))[1] AS gap,
+           (array_agg(r.balance_gap ORDER BY r.submitted_at DESC, r.id DESC))[2] AS previous
+    FROM {Response._meta.db_table} r
+    JOIN {Assignment._meta.db_table} a ON a.id = r.assignment_id
+    WHERE a.couple_id = cp.id AND r.balance_gap IS NOT NULL
+) g ON true
+LEFT JOIN {Partner._meta.db_table} p ON p.couple_id = cp.id AND p.removed_at IS NULL
+ORDER BY lower(cp.label) COLLATE "C", cp.id, p.id
+"""
+BASELINES = {"aggregates": SQL_AGGREGATES, "per couple": SQL_PER_COUPLE}
+
+
+def run_sql(sql: str, user_id: int, now: dt.datetime) -> list[tuple]:
     params = {"user": user_id, "now": now, "period_start": now - dashboard.PERIOD}
     with connection.cursor() as cursor:
-        cursor.execute(SQL, params)
+        cursor.execute(sql, params)
         return cursor.fetchall()
 
 
@@ -412,15 +466,15 @@ def run_sql(user_id: int, now: dt.datetime) -> list[tuple]:
 
 
 def comparable_ours(rows) -> tuple[list, dict]:
-    return [row.couple.pk for row in rows], {
-        row.couple.pk: {
+    return [row.couple_id for row in rows], {
+        row.couple_id: {
             "next_session": row.next_session,
             "overdue": row.overdue,
             "open_alerts": row.open_alerts,
             "gap": row.gap,
             "gap_change": row.gap_change,
             "partners": {
-                s.partner.pk: (s.done, s.assigned, s.balance, s.lean) for s in row.partners
+                s.partner_id: (s.done, s.assigned, s.balance, s.lean) for s in row.partners
             },
         }
         for row in rows
@@ -500,12 +554,12 @@ def time_ours(user_id: int, now: dt.datetime) -> tuple[list[float], list, int]:
     return times, rows, len(queries)
 
 
-def time_sql(user_id: int, now: dt.datetime) -> tuple[list[float], list]:
-    rows = run_sql(user_id, now)
+def time_sql(sql: str, user_id: int, now: dt.datetime) -> tuple[list[float], list]:
+    rows = run_sql(sql, user_id, now)
     times = []
     for _ in range(RUNS):
         started = time.perf_counter()
-        rows = run_sql(user_id, now)
+        rows = run_sql(sql, user_id, now)
         times.append(time.perf_counter() - started)
     return times, rows
 
@@ -514,17 +568,23 @@ def run() -> tuple[dict, str]:
     now = timezone.now().replace(microsecond=0)
     user_id = seed(now)
     ours, our_rows, queries = time_ours(user_id, now)
-    sql, sql_rows = time_sql(user_id, now)
     mine = comparable_ours(our_rows)
-    check_equal(mine, comparable_sql(sql_rows))
     covered = coverage(mine[1])
-    value, baseline = min(ours) * 1000, min(sql) * 1000
+    value = min(ours) * 1000
+    print(f"  {NAME}: ours {', '.join(f'{t * 1000:.0f}' for t in ours)} ms", flush=True)
+    baselines = {}
+    for name, sql in BASELINES.items():
+        times, rows = time_sql(sql, user_id, now)
+        check_equal(mine, comparable_sql(rows))
+        baselines[name] = min(times) * 1000
+        print(
+            f"  {NAME}: SQL {name} {', '.join(f'{t * 1000:.0f}' for t in times)} ms; "
+            f"equal figures ({covered})",
+            flush=True,
+        )
+    fastest = min(baselines, key=baselines.get)
+    baseline = baselines[fastest]
     ratio = value / baseline
-    print(
-        f"  {NAME}: ours {', '.join(f'{t * 1000:.0f}' for t in ours)} ms; "
-        f"SQL {', '.join(f'{t * 1000:.0f}' for t in sql)} ms; equal figures ({covered})",
-        flush=True,
-    )
     result = {
         "value": round(value, 1),
         "unit": "ms",
@@ -535,11 +595,12 @@ def run() -> tuple[dict, str]:
             f"caseload(user, now=now) for a counselor with {COUPLES} couples (plus "
             f"{CLOSED_COUPLES} closed, left out), {RESPONSES:,} responses with stored scores; "
             f"best of {RUNS} after a warm-up, the user loaded fresh each time as a request "
-            "would. Baseline: one hand-written SQL query (CTEs, jsonb ->>, a window function) "
-            "through connection.cursor(), execute and fetchall, one row per partner; its "
-            "figures (next session, overdue, open alerts, latest gap and gap change, per "
-            "partner done/assigned, latest balance and lean) and couple order are checked "
-            f"equal to ours ({covered})"
+            "would. Baseline: the faster of two hand-written SQL queries run through "
+            "connection.cursor(), execute and fetchall, one row per partner ("
+            + ", ".join(f"{name} {ms:.1f} ms" for name, ms in baselines.items())
+            + "); each one's figures (next session, overdue, open alerts, latest gap and gap "
+            "change, per partner done/assigned, latest balance and lean) and couple order are "
+            f"checked equal to ours ({covered})"
         ),
     }
     line = (

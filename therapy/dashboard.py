@@ -6,14 +6,13 @@ from dataclasses import dataclass, field
 
 from django.db.models import (
     Count,
+    Func,
     IntegerField,
-    Max,
-    Min,
     OuterRef,
     Q,
     Subquery,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.expressions import Star
 
 from clients.models import Couple, Partner
 from therapy import access
@@ -23,13 +22,12 @@ from worksheets.models import Assignment, Reminder, Response
 # "This period": the worksheets due in the last two weeks or still to come.
 PERIOD = dt.timedelta(days=14)
 SORTS = {
-    "couple": lambda row: row.couple.label.lower(),
+    "couple": lambda row: row.label.lower(),
     "next_session": lambda row: (row.next_session is None, row.next_session),
     "overdue": lambda row: -row.overdue,
     "gap": lambda row: (row.gap is None, -(row.gap or 0)),
     "alerts": lambda row: -row.open_alerts,
 }
-OPEN = [Response.Status.NOT_STARTED, Response.Status.DRAFT]
 
 
 @dataclass(frozen=True)
@@ -60,9 +58,12 @@ def assignment_progress(assignment: Assignment, partners: list[Partner]) -> Assi
     )
 
 
+# The caseload is plain data, not model instances: it is read for every couple on each visit
+# to the home page, and building hundreds of models would cost more than the queries.
 @dataclass
 class PartnerSummary:
-    partner: Partner
+    partner_id: int
+    name: str
     done: int = 0
     assigned: int = 0
     balance: int | None = None
@@ -71,13 +72,19 @@ class PartnerSummary:
 
 @dataclass
 class CaseloadRow:
-    couple: Couple
+    couple_id: int
+    label: str
+    status: str
     next_session: dt.datetime | None
     overdue: int
     open_alerts: int
     partners: list[PartnerSummary] = field(default_factory=list)
     gap: int | None = None
     gap_change: int | None = None
+
+    @property
+    def status_label(self) -> str:
+        return Couple.Status(self.status).label
 
     @property
     def needs_attention(self) -> bool:
@@ -92,35 +99,23 @@ class GapPoint:
 
 
 def gap_series(responses: list[Response]) -> list[GapPoint]:
-    """The partners' gap in preferred balance, each time both answered the same occurrence."""
-    pairs: dict[tuple[int, int], list[Response]] = defaultdict(list)
-    for response in responses:
-        if response.is_submitted and response.scores.get("preferred_balance") is not None:
-            pairs[(response.assignment_id, response.occurrence)].append(response)
-    points = []
-    for pair in pairs.values():
-        if len(pair) == 2:
-            first, second = pair
-            points.append(
-                GapPoint(
-                    max(first.submitted_at, second.submitted_at),
-                    abs(first.scores["preferred_balance"] - second.scores["preferred_balance"]),
-                    first.assignment.template.title,
-                )
-            )
-    return sorted(points, key=lambda point: point.at)
+    """The partners' gap in preferred balance, each time both answered the same occurrence,
+    dated by the submission that completed the pair."""
+    completed = sorted(
+        (r for r in responses if r.balance_gap is not None), key=lambda r: (r.submitted_at, r.pk)
+    )
+    return [GapPoint(r.submitted_at, r.balance_gap, r.assignment.template.title) for r in completed]
 
 
 def _count(queryset, owner_field: str):
-    """A count per outer row as a subquery, so several counts do not multiply each other."""
+    """A count per outer row as a subquery, so several counts do not multiply each other.
+    An ungrouped count(*) answers 0 rather than nothing, and reads only the index."""
     per_owner = (
         queryset.filter(**{owner_field: OuterRef("pk")})
         .order_by()
-        .values(owner_field)
-        .annotate(n=Count("pk"))
-        .values("n")[:1]
+        .values(n=Func(Star(), function="COUNT", output_field=IntegerField()))
     )
-    return Coalesce(Subquery(per_owner, output_field=IntegerField()), 0)
+    return Subquery(per_owner)
 
 
 def _latest(field: str, *, empty):
@@ -134,119 +129,95 @@ def _latest(field: str, *, empty):
     return Subquery(latest)
 
 
+def _gap(back: int):
+    """The couple's gap in preferred balance, `back` pairs before the latest."""
+    gaps = (
+        Response.objects.filter(assignment__couple=OuterRef("pk"), balance_gap__isnull=False)
+        .order_by("-submitted_at", "-pk")
+        .values("balance_gap")[back : back + 1]
+    )
+    return Subquery(gaps)
+
+
 def caseload(
     user, *, now: dt.datetime, sort: str = "couple", attention_only: bool = False
 ) -> list[CaseloadRow]:
     """One row per active or paused couple the user may see.
 
-    Four queries whatever the caseload: the counselor, couples with their counts, partners
-    with theirs, and the gap of every occurrence both partners answered. The figures are
-    worked out in the database from the columns kept beside the stored scores; reading the
-    scores themselves would be most of the cost.
+    Three queries whatever the caseload: the counselor, couples with their figures, and
+    partners with theirs. Every figure is a subquery served by an index, over the columns
+    kept beside the stored scores, so no query reads a couple's whole history.
     """
-    this_period = Response.objects.filter(due_at__gte=now - PERIOD)
-    partners = (
-        Partner.objects.filter(removed_at__isnull=True)
-        .only("pk", "couple_id", "display_name")
-        .annotate(
-            # Subqueries rather than a join: a join would read every response of the caseload.
-            assigned=_count(this_period, "partner"),
-            done=_count(this_period.filter(status=Response.Status.SUBMITTED), "partner"),
-            latest_balance=_latest("preferred_balance", empty=None),
-            latest_lean=_latest("lean", empty=""),
-        )
-    )
-    couples = list(
-        access.couples_for(user)
-        .exclude(status=Couple.Status.CLOSED)
-        .only("pk", "label", "status")
-        .annotate(
+    listed = access.couples_for(user).exclude(status=Couple.Status.CLOSED)
+    couples = (
+        listed.annotate(
             next_session=Subquery(
                 CounselingSession.objects.filter(couple=OuterRef("pk"), starts_at__gt=now)
                 .order_by("starts_at")
                 .values("starts_at")[:1]
             ),
             open_alerts=_count(Alert.objects.filter(acknowledged_at__isnull=True), "couple"),
-            overdue=_count(
-                Response.objects.filter(
-                    status__in=OPEN, due_at__lt=now, assignment__status=Assignment.Status.ACTIVE
-                ),
-                "assignment__couple",
-            ),
+            overdue=_count(Response.objects.overdue(now), "assignment__couple"),
+            gap=_gap(0),
+            previous_gap=_gap(1),
+        )
+        .order_by()
+        .values_list(
+            "pk", "label", "status", "next_session", "overdue", "open_alerts", "gap", "previous_gap"
         )
     )
-    # Grouped by hand rather than prefetched: prefetching costs a queryset per couple.
-    by_couple: dict[int, list[Partner]] = defaultdict(list)
-    for partner in partners.filter(couple__in=[c.pk for c in couples]).order_by("pk"):
-        by_couple[partner.couple_id].append(partner)
-    # Each occurrence both partners answered is one gap: the higher balance minus the lower.
-    pairs = (
-        Response.objects.filter(
-            assignment__couple__in=[c.pk for c in couples],
-            status=Response.Status.SUBMITTED,
-            preferred_balance__isnull=False,
-        )
-        .values("assignment__couple_id", "assignment_id", "occurrence")
+    this_period = Response.objects.filter(due_at__gte=now - PERIOD)
+    partners = (
+        Partner.objects.filter(removed_at__isnull=True, couple__in=listed.values("pk"))
         .annotate(
-            answers=Count("pk"),
-            high=Max("preferred_balance"),
-            low=Min("preferred_balance"),
-            completed=Max("submitted_at"),
+            done=_count(this_period.filter(status=Response.Status.SUBMITTED), "partner"),
+            assigned=_count(this_period, "partner"),
+            balance=_latest("preferred_balance", empty=None),
+            lean=_latest("lean", empty=""),
         )
-        .filter(answers=2)
-        .order_by("completed")
-        .values_list("assignment__couple_id", "high", "low")
+        .order_by("pk")
+        .values_list("couple_id", "pk", "display_name", "done", "assigned", "balance", "lean")
     )
-    gaps: dict[int, list[int]] = defaultdict(list)
-    for couple_id, high, low in pairs:
-        gaps[couple_id].append(high - low)
-    rows = [_row(couple, by_couple[couple.pk], gaps[couple.pk]) for couple in couples]
+    by_couple: dict[int, list[PartnerSummary]] = defaultdict(list)
+    for couple_id, pk, name, done, assigned, balance, lean in partners:
+        by_couple[couple_id].append(PartnerSummary(pk, name, done, assigned, balance, lean or ""))
+    rows = [
+        CaseloadRow(
+            couple_id=pk,
+            label=label,
+            status=status,
+            next_session=next_session,
+            overdue=overdue,
+            open_alerts=open_alerts,
+            partners=by_couple[pk],
+            gap=gap,
+            gap_change=gap - previous_gap if previous_gap is not None else None,
+        )
+        for pk, label, status, next_session, overdue, open_alerts, gap, previous_gap in couples
+    ]
     if attention_only:
         rows = [row for row in rows if row.needs_attention]
     return sorted(rows, key=SORTS.get(sort, SORTS["couple"]))
 
 
-def _row(couple: Couple, partners: list[Partner], gaps: list[int]) -> CaseloadRow:
-    summaries = [
-        PartnerSummary(
-            p, done=p.done, assigned=p.assigned, balance=p.latest_balance, lean=p.latest_lean or ""
-        )
-        for p in partners
-    ]
-    return CaseloadRow(
-        couple=couple,
-        next_session=couple.next_session,
-        overdue=couple.overdue,
-        open_alerts=couple.open_alerts,
-        partners=summaries,
-        gap=gaps[-1] if gaps else None,
-        gap_change=gaps[-1] - gaps[-2] if len(gaps) > 1 else None,
-    )
+LATEST_ALERTS = 5
 
 
 @dataclass(frozen=True)
 class Attention:
     failed_reminders: int
     overdue_responses: int
-    open_alerts: list
+    open_alerts: int
+    latest_alerts: list
 
 
 def needs_attention(user, *, now: dt.datetime) -> Attention:
-    """What the counselor should look at first: three queries, whatever the caseload."""
+    """What the counselor should look at first: four queries, whatever the caseload."""
     failed = access.reminders_for(user).filter(status=Reminder.Status.FAILED).count()
-    overdue = (
-        access.responses_for(user)
-        .filter(
-            due_at__lt=now,
-            assignment__status=Assignment.Status.ACTIVE,
-            status__in=OPEN,
-        )
-        .count()
-    )
-    alerts = list(
-        access.alerts_for(user).filter(acknowledged_at__isnull=True).select_related("couple")[:20]
-    )
-    return Attention(failed, overdue, alerts)
+    overdue = access.responses_for(user).overdue(now).count()
+    open_alerts = access.alerts_for(user).filter(acknowledged_at__isnull=True)
+    latest = list(open_alerts.select_related("couple")[:LATEST_ALERTS])
+    return Attention(failed, overdue, open_alerts.count(), latest)
 
 
 @dataclass

@@ -39,12 +39,25 @@ class AssignmentAdmin(ScopedAdmin):
         messages.success(request, f"Cancelled {len(queryset)} assignment(s); reminders stopped.")
 
 
+class OverdueFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Overdue")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.overdue(timezone.now())
+        return queryset
+
+
 @admin.register(Response)
 class ResponseAdmin(ScopedAdmin):
     scope = staticmethod(access.responses_for)
     list_display = ["worksheet", "couple", "partner", "status", "due_at", "submitted_at"]
     list_select_related = ["assignment__template", "assignment__couple", "partner"]
-    list_filter = ["status"]
+    list_filter = [OverdueFilter, "status"]
     fields = [
         "partner",
         "worksheet",

@@ -125,6 +125,17 @@ class Assignment(models.Model):
         return self.visibility_overrides.get(item.key, item.visibility)
 
 
+class ResponseQuerySet(models.QuerySet):
+    def overdue(self, now):
+        """Not handed in, past due, and still wanted: the assignment has not been paused or
+        cancelled."""
+        return self.filter(
+            status__in=[Response.Status.NOT_STARTED, Response.Status.DRAFT],
+            due_at__lt=now,
+            assignment__status=Assignment.Status.ACTIVE,
+        )
+
+
 class Response(models.Model):
     class Status(models.TextChoices):
         NOT_STARTED = "not_started", "Not started"
@@ -153,6 +164,10 @@ class Response(models.Model):
     # every partner: the preferred balance (0-10) and the lean, where it was worked out.
     preferred_balance = models.PositiveSmallIntegerField(null=True, blank=True)
     lean = models.CharField(max_length=40, blank=True)
+    # The partners' gap in preferred balance for this occurrence, kept on the response that
+    # completed the pair (the later of the two submissions), so that each gap is counted once
+    # and dated when it became known.
+    balance_gap = models.PositiveSmallIntegerField(null=True, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     # The counselor's rating of the homework (1 little engagement – 5 thoughtful, complete).
@@ -162,6 +177,8 @@ class Response(models.Model):
         choices=[(n, str(n)) for n in range(1, 6)],
         help_text="Your rating of this homework: 1 little engagement, 5 thoughtful and complete.",
     )
+
+    objects = ResponseQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_at", "pk"]
@@ -183,7 +200,21 @@ class Response(models.Model):
                 name="response_latest_lean",
                 condition=Q(status="submitted") & ~Q(lean=""),
             ),
-            models.Index(fields=["partner", "due_at"], name="response_partner_due"),
+            models.Index(
+                fields=["partner", "due_at"], include=["status"], name="response_partner_period"
+            ),
+            # The caseload's overdue work of each couple.
+            models.Index(
+                fields=["assignment", "due_at"],
+                name="response_open_due",
+                condition=Q(status__in=["not_started", "draft"]),
+            ),
+            # The couple's latest gaps, for the caseload and the gap-widening alert.
+            models.Index(
+                fields=["assignment", "-submitted_at"],
+                name="response_latest_gap",
+                condition=Q(balance_gap__isnull=False),
+            ),
         ]
 
     def __str__(self):

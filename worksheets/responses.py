@@ -6,7 +6,6 @@ from django.db import transaction
 
 from clients.models import Partner
 from therapy.alerts import raise_score_alerts
-from therapy.dashboard import gap_series
 from worksheets.models import Assignment, Response, WorksheetItem, WorksheetTemplate
 from worksheets.reminders import cancel_open_reminders
 from worksheets.scoring import (
@@ -73,17 +72,41 @@ def previous_submission(response: Response) -> Response | None:
     )
 
 
+def _check_open(response: Response) -> None:
+    if response.is_submitted:
+        raise ResponseClosed("This worksheet has already been submitted.")
+    if not response.assignment.is_active:
+        raise ResponseClosed("Your counselor has closed this worksheet.")
+
+
 def _lock_open_response(response_id: int, partner: Partner) -> Response:
     response = (
         Response.objects.select_for_update(of=("self",))
         .select_related("assignment__template")
         .get(pk=response_id, partner=partner)
     )
-    if response.is_submitted:
-        raise ResponseClosed("This worksheet has already been submitted.")
-    if not response.assignment.is_active:
-        raise ResponseClosed("Your counselor has closed this worksheet.")
+    _check_open(response)
     return response
+
+
+def _lock_occurrence(response_id: int, partner: Partner) -> tuple[Response, list[Response]]:
+    """The partner's open response and the other responses to the same occurrence, locked
+    in one order: when both partners submit at once, the second waits for the first and
+    sees its submission, so the pair's gap is always worked out."""
+    assignment_id, occurrence = (
+        Response.objects.filter(pk=response_id, partner=partner)
+        .values_list("assignment_id", "occurrence")
+        .get()
+    )
+    responses = list(
+        Response.objects.select_for_update(of=("self",))
+        .select_related("assignment__template")
+        .filter(assignment_id=assignment_id, occurrence=occurrence)
+        .order_by("pk")
+    )
+    [response] = [r for r in responses if r.pk == response_id]
+    _check_open(response)
+    return response, [r for r in responses if r.pk != response_id]
 
 
 @transaction.atomic
@@ -126,7 +149,7 @@ def submit_response(
     The response row is locked, so a reminder send in progress finishes (and is recorded as
     sent) before this commits, and any later send sees the submission and skips.
     """
-    response = _lock_open_response(response_id, partner)
+    response, others = _lock_occurrence(response_id, partner)
     template = response.assignment.template
     scores = score_answers(items=scale_items(template), answers=answers, spec=template.scoring)
     scores = scores.as_dict()
@@ -135,6 +158,7 @@ def submit_response(
     response.answers = answers
     response.scores = scores
     response.preferred_balance, response.lean = headline_figures(scores)
+    response.balance_gap = pair_gap(response, others)
     response.status = Response.Status.SUBMITTED
     response.updated_at = now
     response.submitted_at = now
@@ -153,36 +177,45 @@ def headline_figures(scores: dict) -> tuple[int | None, str]:
     ) is not None else ""
 
 
+def pair_gap(response: Response, others: list[Response]) -> int | None:
+    """The partners' gap in preferred balance, if this submission completes the pair."""
+    answered = [r for r in others if r.is_submitted and r.preferred_balance is not None]
+    if response.preferred_balance is None or len(answered) != 1:
+        return None
+    return abs(response.preferred_balance - answered[0].preferred_balance)
+
+
 def _raise_alerts(response: Response, now: dt.datetime) -> None:
     """Tell the counselor about a concern score, or a gap between the partners that widened."""
     bands = {
         s["key"]: s.get("bands", [])
         for s in response.assignment.template.scoring.get("subscales", [])
     }
-    together = couple_result(response)
-    current_gap = together.balance.gap if together else None
     previous_gap = None
-    if current_gap is not None:
+    if response.balance_gap is not None:
         previous_gap = previous_couple_gap(response)
     raise_score_alerts(
-        response=response, bands=bands, previous_gap=previous_gap, current_gap=current_gap, now=now
+        response=response,
+        bands=bands,
+        previous_gap=previous_gap,
+        current_gap=response.balance_gap,
+        now=now,
     )
 
 
 def previous_couple_gap(response: Response) -> int | None:
     """The gap the last time before this one that both partners answered the same worksheet."""
-    earlier = (
+    return (
         Response.objects.filter(
             assignment__couple_id=response.assignment.couple_id,
             assignment__template__slug=response.assignment.template.slug,
-            status=Response.Status.SUBMITTED,
+            balance_gap__isnull=False,
         )
-        .exclude(assignment_id=response.assignment_id, occurrence=response.occurrence)
-        .select_related("assignment__template")
-        .order_by("submitted_at")
+        .exclude(pk=response.pk)
+        .order_by("-submitted_at", "-pk")
+        .values_list("balance_gap", flat=True)
+        .first()
     )
-    points = gap_series(list(earlier))
-    return points[-1].gap if points else None
 
 
 def other_partners_response(response: Response) -> Response | None:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from tests.conftest import login
 from tests.factories import couple_with_partners
-from therapy.models import AccessLog
+from therapy.models import AccessLog, Alert
 from therapy.sessions import schedule_session
 from worksheets.assignments import assign_worksheet
 from worksheets.responses import submit_response
@@ -189,8 +189,9 @@ def test_the_home_runs_a_fixed_number_of_queries(
     grow_caseload(maya, library.get(slug="time-map"), couples)
     login(client, maya)
     # Session, user, counselor and practice (time zone), counselor again (scoping); the
-    # caseload: couples with their counts, partners, responses; what needs attention: failed
-    # reminders, overdue responses, open alerts; and the app list's permission check.
+    # caseload: couples with their figures, partners with theirs; what needs attention:
+    # failed reminders, overdue responses, the latest open alerts and their number; and the
+    # app list's permission check.
     with django_assert_num_queries(12):
         page = client.get("/admin/")
     assert page.content.decode().count("Page 1 of") == (1 if couples > 25 else 0)
@@ -239,3 +240,33 @@ def test_the_counselor_rates_a_response_and_nothing_else_changes(client, maya, h
     response.refresh_from_db()
     assert (response.engagement, response.status, response.answers) == (4, "submitted", answers)
     assert AccessLog.objects.filter(couple=history, what__startswith="answers of").exists()
+
+
+def test_the_home_counts_every_open_alert_and_lists_the_latest(client, maya, couple):
+    start = timezone.now() - dt.timedelta(days=10)
+    for n in range(7):
+        Alert.objects.create(
+            couple=couple,
+            kind=Alert.Kind.CONCERN_BAND,
+            reason=f"Seventh-day reason {n}",
+            created_at=start + dt.timedelta(days=n),
+        )
+    login(client, maya)
+    page = client.get("/admin/").content.decode()
+    assert "7 open alerts</a>, the latest 5:" in page
+    listed = [n for n in range(7) if f"Seventh-day reason {n}" in page]
+    assert listed == [2, 3, 4, 5, 6]
+
+
+def test_the_overdue_link_lists_only_overdue_work(client, maya, couple, checkin):
+    now = timezone.now()
+    assigned = now - dt.timedelta(days=7)
+    for due in (now - dt.timedelta(days=1), now + dt.timedelta(days=5)):
+        assign_worksheet(
+            couple=couple, template=checkin, assigned_by=maya, due_at=due, now=assigned
+        )
+    login(client, maya)
+    home = client.get("/admin/").content.decode()
+    assert "2 overdue worksheets" in home
+    listing = client.get(reverse("admin:worksheets_response_changelist"), {"overdue": "yes"})
+    assert "2 responses" in listing.content.decode()

@@ -76,22 +76,44 @@ def _run_reminders_until(moment):
         send_reminder(reminder_id=reminder_id, now=moment)
 
 
-def _check_in(progress: float, *, steady: bool) -> dict:
-    """Check-in answers along a story: `progress` runs from 0 (first week) to 1 (last)."""
-    if steady:
+def _check_in(progress: float, *, story: str, partner: int) -> dict:
+    """One partner's check-in along a story: `progress` runs from 0 (first week) to 1 (last);
+    `partner` is 0 for the first partner, 1 for the second."""
+    if story == "improving":
+        # Both lean on each other more and put themselves aside less; one a week behind.
+        lag = 0.25 * partner
+        moved = max(0.0, progress - lag)
         return {
-            "confided": 3,
-            "own_time": 4,
+            "confided": round(2 + 3 * moved),
+            "own_time": round(3 + moved),
+            "needs_on_hold": round(4 - 2 * moved),
+            "went_it_alone": round(4 - 3 * moved),
+            "balance_felt_right": round(2 + 2 * moved),
+        }
+    if story == "drifting":
+        # The first wants more closeness and starts putting their needs aside; the second
+        # takes more time alone and goes it alone more. Neither feels the balance is right.
+        if partner == 0:
+            return {
+                "confided": round(3 + progress),
+                "own_time": round(3 - progress),
+                "needs_on_hold": round(2 + 2 * progress),
+                "went_it_alone": 2,
+                "balance_felt_right": round(4 - 2 * progress),
+            }
+        return {
+            "confided": round(3 - progress),
+            "own_time": round(3 + 2 * progress),
             "needs_on_hold": 2,
-            "went_it_alone": 2,
-            "balance_felt_right": 4,
+            "went_it_alone": round(2 + 2 * progress),
+            "balance_felt_right": round(4 - progress),
         }
     return {
-        "confided": round(2 + 3 * progress),
-        "own_time": round(3 + progress),
-        "needs_on_hold": round(4 - 2 * progress),
-        "went_it_alone": round(4 - 3 * progress),
-        "balance_felt_right": round(2 + 2 * progress),
+        "confided": 3,
+        "own_time": 4,
+        "needs_on_hold": 2,
+        "went_it_alone": 2,
+        "balance_felt_right": 4,
     }
 
 
@@ -111,12 +133,10 @@ def _week(couple, counselor, library, start, story, progress, rng):
     _run_reminders_until(start + dt.timedelta(hours=14))
     first, second = check_in.responses.select_related("partner").order_by("partner_id")
     handed_in = start + dt.timedelta(days=rng.randint(1, 4), hours=rng.randint(13, 20))
-    _submit(first, _check_in(progress, steady=story != "improving"), handed_in)
+    _submit(first, _check_in(progress, story=story, partner=0), handed_in)
     if story != "skipping":  # in that story the second partner never does the homework
         _submit(
-            second,
-            _check_in(progress, steady=story != "improving"),
-            handed_in + dt.timedelta(hours=3),
+            second, _check_in(progress, story=story, partner=1), handed_in + dt.timedelta(hours=3)
         )
     if story == "drifting":
         time_map = assign_worksheet(
@@ -189,7 +209,7 @@ def _filled_in(template, rng, lean) -> dict:
     return answers
 
 
-def _inventory(couple, counselor, template, start, rng, leans):
+def _inventory(couple, counselor, template, start, rng, leans, balances):
     assignment = assign_worksheet(
         couple=couple,
         template=template,
@@ -197,11 +217,13 @@ def _inventory(couple, counselor, template, start, rng, leans):
         due_at=start + dt.timedelta(days=6),
         now=start,
     )
-    for response, lean in zip(assignment.responses.select_related("partner"), leans, strict=False):
+    responses = assignment.responses.select_related("partner").order_by("partner_id")
+    for response, lean, balance in zip(responses, leans, balances, strict=True):
         submit_response(
             response_id=response.pk,
             partner=response.partner,
-            answers=_filled_in(template, rng, lean),
+            # The preferred balance starts each story where the weekly worksheets pick it up.
+            answers={**_filled_in(template, rng, lean), "preferred_togetherness": balance},
             now=start + dt.timedelta(days=2, hours=rng.randint(1, 6)),
         )
 
@@ -248,6 +270,7 @@ def load_demo(*, now: dt.datetime) -> bool:
                 now - dt.timedelta(weeks=WEEKS, days=2),
                 rng,
                 leans=(1, 1) if story == "improving" else (1, -1),
+                balances=(7, 4) if story == "improving" else (6, 5),
             )
         CounselorNote.objects.create(
             couple=couple,

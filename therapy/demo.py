@@ -24,6 +24,7 @@ DEMO_PASSWORD = "demo-counselor-2026"  # noqa: S105 - printed by `make demo`; de
 PRACTICE_NAME = "Harbor Couples Counseling"
 
 WEEKS = 5
+PRACTICE_ZONE = "America/New_York"
 COUPLES = [
     # label, partners (name, e-mail, zone), story
     (
@@ -125,14 +126,14 @@ def _week(couple, counselor, library, start, story, progress, rng):
     check_in = assign_worksheet(
         couple=couple,
         template=library.get(slug="weekly-checkin"),
-        due_at=start + dt.timedelta(days=6, hours=20),
+        due_at=_due(start),
         assigned_by=counselor,
         now=start,
     )
     # The invitations go out before anyone answers.
     _run_reminders_until(start + dt.timedelta(hours=14))
     first, second = check_in.responses.select_related("partner").order_by("partner_id")
-    handed_in = start + dt.timedelta(days=rng.randint(1, 4), hours=rng.randint(13, 20))
+    handed_in = start + dt.timedelta(days=rng.randint(1, 4), hours=rng.randint(3, 11))
     _submit(first, _check_in(progress, story=story, partner=0), handed_in)
     if story != "skipping":  # in that story the second partner never does the homework
         _submit(
@@ -142,7 +143,7 @@ def _week(couple, counselor, library, start, story, progress, rng):
         time_map = assign_worksheet(
             couple=couple,
             template=library.get(slug="time-map"),
-            due_at=start + dt.timedelta(days=6),
+            due_at=_due(start),
             assigned_by=counselor,
             now=start,
         )
@@ -173,7 +174,7 @@ def _current_week(couple, counselor, library, start, story):
     assignment = assign_worksheet(
         couple=couple,
         template=library.get(slug="weekly-checkin"),
-        due_at=start + dt.timedelta(days=6, hours=20),
+        due_at=_due(start),
         assigned_by=counselor,
         now=start,
     )
@@ -214,7 +215,7 @@ def _inventory(couple, counselor, template, start, rng, leans, balances):
         couple=couple,
         template=template,
         assigned_by=counselor,
-        due_at=start + dt.timedelta(days=6),
+        due_at=_due(start),
         now=start,
     )
     responses = assignment.responses.select_related("partner").order_by("partner_id")
@@ -238,7 +239,7 @@ def load_demo(*, now: dt.datetime) -> bool:
     if Practice.objects.filter(name=PRACTICE_NAME).exists():
         return False
     rng = random.Random(20261122)
-    practice = Practice.objects.create(name=PRACTICE_NAME, time_zone="America/New_York")
+    practice = Practice.objects.create(name=PRACTICE_NAME, time_zone=PRACTICE_ZONE)
     counselor = Counselor.objects.create(
         user=_user("counselor", "Maya", "Goldberg", DEMO_PASSWORD), practice=practice
     )
@@ -267,7 +268,7 @@ def load_demo(*, now: dt.datetime) -> bool:
                 couple,
                 counselor,
                 library.get(slug="balance-inventory"),
-                now - dt.timedelta(weeks=WEEKS, days=2),
+                _morning(now, days_back=7 * WEEKS + 2),
                 rng,
                 leans=(1, 1) if story == "improving" else (1, -1),
                 balances=(7, 4) if story == "improving" else (6, 5),
@@ -280,7 +281,7 @@ def load_demo(*, now: dt.datetime) -> bool:
         )
     stories = list(zip(Couple.objects.order_by("pk"), [c[2] for c in COUPLES], strict=False))
     for week in range(WEEKS, 0, -1):
-        start = now - dt.timedelta(weeks=week)
+        start = _morning(now, days_back=7 * week)
         for couple, story in stories:
             _week(
                 couple,
@@ -295,7 +296,7 @@ def load_demo(*, now: dt.datetime) -> bool:
         for step in range(28):
             _run_reminders_until(start + dt.timedelta(hours=6 * step))
     for couple, story in stories:
-        _current_week(couple, counselor, library, now - dt.timedelta(hours=12), story)
+        _current_week(couple, counselor, library, _morning(now, days_back=1), story)
     theirs = Couple.objects.create(practice=practice, label="Nakamura & Berg")
     theirs.counselors.add(other)
     Partner.objects.create(
@@ -310,8 +311,24 @@ def load_demo(*, now: dt.datetime) -> bool:
     return True
 
 
+# The demo's work is set at 09:00 and due six days later at 20:00, in the practice's zone,
+# worked out on local dates so that the hours hold across a change of the clocks.
+def _morning(now: dt.datetime, *, days_back: int) -> dt.datetime:
+    """09:00 in the practice's zone, `days_back` days before the last such morning."""
+    zone = ZoneInfo(PRACTICE_ZONE)
+    local = now.astimezone(zone)
+    day = local.date() if local.time() >= dt.time(9) else local.date() - dt.timedelta(days=1)
+    return local_to_utc(dt.datetime.combine(day - dt.timedelta(days=days_back), dt.time(9)), zone)
+
+
+def _due(start: dt.datetime) -> dt.datetime:
+    zone = ZoneInfo(PRACTICE_ZONE)
+    day = start.astimezone(zone).date() + dt.timedelta(days=6)
+    return local_to_utc(dt.datetime.combine(day, dt.time(20)), zone)
+
+
 def _next_session(now: dt.datetime) -> dt.datetime:
     """Three days on, at 17:00 in the practice's zone."""
-    zone = ZoneInfo("America/New_York")
+    zone = ZoneInfo(PRACTICE_ZONE)
     day = now.astimezone(zone).date() + dt.timedelta(days=3)
     return local_to_utc(dt.datetime.combine(day, dt.time(17, 0)), zone)

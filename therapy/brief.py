@@ -62,11 +62,12 @@ def session_brief(couple: Couple, *, now: dt.datetime) -> Brief:
         title = response.assignment.template.title
         if response.is_submitted:
             summary.done.append((title, response.submitted_at))
-            summary.changes = _labelled_changes(response) or summary.changes
             if response.scores.get("preferred_balance") is not None:
                 summary.balance = response.scores["preferred_balance"]
         elif response.assignment.is_active:
             summary.still_open.append((title, response.due_at))
+    for partner_id, summary in partners.items():
+        summary.changes = _score_changes([r for r in recent if r.partner_id == partner_id])
     gaps = gap_series(responses)
     return Brief(
         couple=couple,
@@ -82,14 +83,23 @@ def session_brief(couple: Couple, *, now: dt.datetime) -> Brief:
     )
 
 
-def _labelled_changes(response: Response) -> list[tuple[str, float]]:
-    labels = {s["key"]: s["label"] for s in response.scores.get("subscales", [])}
-    labels["preferred_balance"] = "Preferred balance (0–10)"
-    return [
-        (labels.get(key, key), delta)
-        for key, delta in response.scores.get("change", {}).items()
-        if delta
-    ]
+def _score_changes(responses: list[Response]) -> list[tuple[str, float]]:
+    """One partner's score changes since the last session, worksheet by worksheet.
+
+    Each submission stores its change from the partner's one before, so adding them up over
+    the window gives the change since the last submission before it.
+    """
+    totals: dict[tuple[int, str], float] = {}
+    labels: dict[tuple[int, str], str] = {}
+    submitted = sorted((r for r in responses if r.is_submitted), key=lambda r: r.submitted_at)
+    for response in submitted:
+        names = {s["key"]: s["label"] for s in response.scores.get("subscales", [])}
+        names["preferred_balance"] = "Preferred balance (0–10)"
+        for key, delta in response.scores.get("change", {}).items():
+            score = (response.assignment.template_id, key)
+            totals[score] = totals.get(score, 0) + delta
+            labels[score] = names.get(key, key)
+    return [(labels[score], round(total, 2)) for score, total in totals.items() if total]
 
 
 def _shared_texts(responses: list[Response]) -> list[tuple[str, str, str]]:

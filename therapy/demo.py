@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from clients.models import Couple, Partner
-from therapy.models import Counselor, CounselorNote, Practice
+from therapy.models import CounselingSession, Counselor, CounselorNote, Practice
 from therapy.sessions import schedule_session
 from worksheets.assignments import assign_worksheet
 from worksheets.library import latest_templates
@@ -52,6 +52,28 @@ COUPLES = [
         "skipping",
     ),
 ]
+# What each partner in the drifting story would like to try, week by week (shared answers).
+NEW_THINGS = (
+    [
+        "Cooking dinner together on Thursdays",
+        "A weekend away, just the two of us",
+        "Phones away for one evening a week",
+        "A walk together after dinner",
+        "A standing date night that we both protect",
+    ],
+    [
+        "Climbing with my friends on Saturdays",
+        "One evening a week to myself",
+        "Visiting my brother on my own",
+        "Running in the mornings before work",
+        "A quiet Sunday afternoon to read",
+    ],
+)
+# Private notes to the counselor in the improving story.
+NOTES_TO_COUNSELOR = {
+    0.25: "I asked Alex for help with my mother's visit and it went better than I feared.",
+    0.75: "We planned the week together on Sunday, which helped.",
+}
 NOTES = {
     "improving": "Both are asking each other for help more; keep the weekly check-in going.",
     "drifting": "Priya wants more time together, Luc less. Explore what time apart means to "
@@ -134,7 +156,10 @@ def _week(couple, counselor, library, start, story, progress, rng):
     _run_reminders_until(start + dt.timedelta(hours=14))
     first, second = check_in.responses.select_related("partner").order_by("partner_id")
     handed_in = start + dt.timedelta(days=rng.randint(1, 4), hours=rng.randint(3, 11))
-    _submit(first, _check_in(progress, story=story, partner=0), handed_in)
+    answers = _check_in(progress, story=story, partner=0)
+    if story == "improving" and progress in NOTES_TO_COUNSELOR:
+        answers["note_for_counselor"] = NOTES_TO_COUNSELOR[progress]
+    _submit(first, answers, handed_in)
     if story != "skipping":  # in that story the second partner never does the homework
         _submit(
             second, _check_in(progress, story=story, partner=1), handed_in + dt.timedelta(hours=3)
@@ -148,6 +173,7 @@ def _week(couple, counselor, library, start, story, progress, rng):
             now=start,
         )
         step = round(3 * progress)
+        week = round(progress * (WEEKS - 1))
         first, second = time_map.responses.select_related("partner").order_by("partner_id")
         _submit(
             first,
@@ -155,6 +181,7 @@ def _week(couple, counselor, library, start, story, progress, rng):
                 "preferred_togetherness": 6 + step,
                 "guess_partner_togetherness": 6,
                 "partner_time_apart_feels": "left_out",
+                "new_thing_to_try": NEW_THINGS[0][week],
             },
             handed_in,
         )
@@ -164,6 +191,7 @@ def _week(couple, counselor, library, start, story, progress, rng):
                 "preferred_togetherness": 5 - step,
                 "guess_partner_togetherness": 5,
                 "partner_time_apart_feels": "glad",
+                "new_thing_to_try": NEW_THINGS[1][week],
             },
             handed_in,
         )
@@ -307,7 +335,14 @@ def load_demo(*, now: dt.datetime) -> bool:
     )
     _run_reminders_until(now)
     for couple in Couple.objects.filter(counselors=counselor):
-        schedule_session(couple=couple, counselor=counselor, starts_at=_next_session(now), now=now)
+        # Sessions every other week: two behind them, the next in three days.
+        for days in (-26, -12):
+            CounselingSession.objects.create(
+                couple=couple, counselor=counselor, starts_at=_session_time(now, days=days)
+            )
+        schedule_session(
+            couple=couple, counselor=counselor, starts_at=_session_time(now, days=3), now=now
+        )
     return True
 
 
@@ -327,8 +362,8 @@ def _due(start: dt.datetime) -> dt.datetime:
     return local_to_utc(dt.datetime.combine(day, dt.time(20)), zone)
 
 
-def _next_session(now: dt.datetime) -> dt.datetime:
-    """Three days on, at 17:00 in the practice's zone."""
+def _session_time(now: dt.datetime, *, days: int) -> dt.datetime:
+    """17:00 in the practice's zone, `days` from today."""
     zone = ZoneInfo(PRACTICE_ZONE)
-    day = now.astimezone(zone).date() + dt.timedelta(days=3)
+    day = now.astimezone(zone).date() + dt.timedelta(days=days)
     return local_to_utc(dt.datetime.combine(day, dt.time(17, 0)), zone)

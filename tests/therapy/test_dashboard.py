@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from tests.conftest import login
 from tests.factories import couple_with_partners
-from therapy.models import AccessLog, Alert
+from therapy.brief import session_brief
+from therapy.models import AccessLog, Alert, CounselingSession
 from therapy.sessions import schedule_session
 from worksheets.assignments import assign_worksheet
 from worksheets.responses import submit_response
@@ -121,6 +122,20 @@ def test_the_brief_gathers_the_fortnight_for_the_next_session(client, maya, hist
     assert "<strong>7 of 10</strong> (+3 since the time before)" in page
     assert "Salsa classes together" in page
     assert "not a diagnosis" in page
+
+
+def test_the_briefs_score_changes_add_up_since_the_last_session(maya, history):
+    now = timezone.now()
+    CounselingSession.objects.create(
+        couple=history, counselor=maya, starts_at=now - dt.timedelta(weeks=5)
+    )
+    brief = session_brief(history, now=now)
+    # Both of the time maps since that session count: Sam went 6, 7, 8 and Alex 4, 3, 1.
+    changes = {p.partner.display_name: p.changes for p in brief.partners}
+    assert changes == {
+        "Sam": [("Preferred balance (0–10)", 2)],
+        "Alex": [("Preferred balance (0–10)", -3)],
+    }
 
 
 @pytest.mark.parametrize("paper", ["a4", "letter"])

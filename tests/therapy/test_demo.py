@@ -73,3 +73,13 @@ def test_the_demo_work_is_due_in_the_evening_in_the_practices_zone(demo):
 
     due_hours = {a.due_at.astimezone(NEW_YORK).hour for a in Assignment.objects.all()}
     assert due_hours == {20}
+
+
+def test_the_drifting_couples_brief_has_what_each_wants_to_try(demo):
+    from therapy.brief import session_brief
+
+    brief = session_brief(Couple.objects.get(label="Patel & Moreau"), now=demo)
+    shared = {(name, answer) for name, _, answer in brief.shared_texts}
+    assert ("Priya Patel", "A standing date night that we both protect") in shared
+    assert ("Luc Moreau", "A quiet Sunday afternoon to read") in shared
+    assert brief.gap == 7

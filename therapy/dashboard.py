@@ -144,9 +144,10 @@ def caseload(
 ) -> list[CaseloadRow]:
     """One row per active or paused couple the user may see.
 
-    Three queries whatever the caseload: the counselor, couples with their figures, and
-    partners with theirs. Every figure is a subquery served by an index, over the columns
-    kept beside the stored scores, so no query reads a couple's whole history.
+    Two queries whatever the caseload (three if the user's counselor is not loaded yet):
+    couples with their figures, and partners with theirs. Every figure is a subquery served
+    by an index, over the columns kept beside the stored scores, so no query reads a
+    couple's whole history.
     """
     listed = access.couples_for(user).exclude(status=Couple.Status.CLOSED)
     couples = (

@@ -203,10 +203,10 @@ def test_the_home_runs_a_fixed_number_of_queries(
 ):
     grow_caseload(maya, library.get(slug="time-map"), couples)
     login(client, maya)
-    # Session, user, counselor and practice (time zone), counselor again (scoping); the
-    # caseload: couples with their figures, partners with theirs; what needs attention:
-    # failed reminders, overdue responses, the latest open alerts and their number; and the
-    # app list's permission check.
+    # Session, user, counselor and practice (time zone); the caseload: couples with their
+    # figures, partners with theirs; what needs attention: failed reminders, overdue
+    # responses, the latest open alerts and their number; and the app list's permission
+    # checks (the user's own and their groups').
     with django_assert_num_queries(12):
         page = client.get("/admin/")
     assert page.content.decode().count("Page 1 of") == (1 if couples > 25 else 0)

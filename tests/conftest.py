@@ -4,6 +4,7 @@ a counselor of another practice. Every access test uses these same people."""
 import datetime as dt
 
 import pytest
+from django.http import HttpRequest
 from django.utils import timezone
 
 from tests.factories import (
@@ -94,7 +95,8 @@ def next_week(now):
 
 
 def login(client, counselor):
-    client.login(username=counselor.user.username, password=PASSWORD)
+    # The sign-in lockout needs the request a real sign-in would have.
+    client.login(request=HttpRequest(), username=counselor.user.username, password=PASSWORD)
     return client
 
 

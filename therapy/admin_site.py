@@ -1,10 +1,11 @@
 """The counselor dashboard: the Django admin, scoped to each counselor's caseload."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
@@ -138,3 +139,17 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def locked_out(request, credentials=None):
+    """The page for a sign-in refused because of too many wrong passwords (django-axes)."""
+    minutes = round(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
+    context = {
+        "site_header": CounselorAdminSite.site_header,
+        "site_title": CounselorAdminSite.site_title,
+        "title": "Sign-in locked for now",
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "minutes": minutes,
+    }
+    # Rendered here, not lazily: django-axes returns it from its middleware.
+    return render(request, "admin/locked_out.html", context, status=429)

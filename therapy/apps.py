@@ -7,6 +7,13 @@ class TherapyConfig(AppConfig):
     name = "therapy"
     verbose_name = "Practice"
 
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from therapy.middleware import start_idle_clock
+
+        user_logged_in.connect(start_idle_clock, dispatch_uid="therapy.start_idle_clock")
+
 
 class TherapyAdminConfig(admin_apps.AdminConfig):
     default = False

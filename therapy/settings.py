@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "axes",
     "therapy",
     "clients",
     "worksheets",
@@ -89,6 +90,9 @@ MIDDLEWARE = [
     "therapy.middleware.PracticeTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "therapy.middleware.StaffIdleTimeoutMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "therapy.urls"
@@ -161,6 +165,28 @@ CACHES = {
 # --- Sessions and security -------------------------------------------------------------------
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 8)
+# Staff are signed out after this long without a request; the dashboard shows client data.
+STAFF_IDLE_TIMEOUT = timedelta(minutes=env_int("STAFF_IDLE_MINUTES", 30))
+
+# Staff sign-in: after STAFF_LOGIN_FAILURE_LIMIT wrong passwords for one username, that
+# username is locked for STAFF_LOCKOUT_MINUTES, whatever the password (django-axes).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("STAFF_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("STAFF_LOCKOUT_MINUTES", 15))
+# By username only: behind a load balancer every request can come from one address, and
+# locking that address would lock the whole practice out. Hence axes' advice to lock by
+# address too (its check W006) is turned off on purpose.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "therapy.admin_site.locked_out"
+# Failed attempts are kept for the lockout; successful sign-ins are not logged a second time,
+# and nothing of it is shown in the counselors' admin.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.contrib import admin
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -100,7 +101,7 @@ def test_staff_without_a_counselor_profile_cannot_use_the_dashboard(client, db):
     from tests.factories import PASSWORD, UserFactory
 
     UserFactory(username="temp", is_staff=True)
-    client.login(username="temp", password=PASSWORD)
+    client.login(request=HttpRequest(), username="temp", password=PASSWORD)
     assert client.get("/admin/")["Location"].startswith("/admin/login/")
 
 

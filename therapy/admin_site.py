@@ -1,17 +1,42 @@
 """The counselor dashboard: the Django admin, scoped to each counselor's caseload."""
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth import REDIRECT_FIELD_NAME, logout
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
 
-from therapy import access, dashboard, outbox
+from therapy import access, dashboard, outbox, two_factor
 from therapy.models import Counselor
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Six-digit code from your authenticator app",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].replace(" ", "")
+        if not (code.isdigit() and len(code) == 6):
+            raise forms.ValidationError("Enter the six digits your app shows.")
+        return code
 
 
 class CounselorPreferencesForm(forms.ModelForm):
@@ -30,7 +55,47 @@ class CounselorAdminSite(admin.AdminSite):
     index_template = "admin/counselor_home.html"
 
     def has_permission(self, request):
-        return access.can_use_dashboard(request.user)
+        return access.can_use_dashboard(request.user) and not two_factor.needs_second_step(request)
+
+    def login(self, request, extra_context=None):
+        # Signed in with the password but not yet with a code: on to the code page.
+        if two_factor.needs_second_step(request) and access.can_use_dashboard(request.user):
+            next_url = request.GET.get(REDIRECT_FIELD_NAME, "")
+            return redirect(f"{reverse('admin:two_step')}?{urlencode({'next': next_url})}")
+        return super().login(request, extra_context)
+
+    @method_decorator(never_cache)
+    @method_decorator(csrf_protect)
+    def two_step_view(self, request):
+        """The code from the counselor's authenticator app, after their password; the first
+        time, setting the app up."""
+        if not access.can_use_dashboard(request.user):
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        next_url = request.GET.get(REDIRECT_FIELD_NAME, "")
+        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            next_url = reverse("admin:index")
+        if not two_factor.needs_second_step(request):
+            return redirect(next_url)
+        if request.method == "POST" and "sign_out" in request.POST:
+            logout(request)
+            return redirect("admin:login")
+        device = two_factor.authenticator_for(request.user)
+        form = CodeForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            problem = two_factor.check_code(request, device, form.cleaned_data["code"])
+            if not problem:
+                return redirect(next_url)
+            form.add_error("code", problem)
+        context = {
+            "site_header": self.site_header,
+            "site_title": self.site_title,
+            "title": "Set up two-step sign-in" if not device.confirmed else "Two-step sign-in",
+            "form": form,
+            "setting_up": not device.confirmed,
+            "qr_code": mark_safe(two_factor.qr_code_svg(device)),  # noqa: S308 - made by segno
+            "key": two_factor.readable_key(device),
+        }
+        return TemplateResponse(request, "admin/two_step.html", context)
 
     def index(self, request, extra_context=None):
         now = timezone.now()
@@ -64,6 +129,8 @@ class CounselorAdminSite(admin.AdminSite):
             path("outbox/", self.admin_view(self.outbox_view), name="outbox"),
             path("preferences/", self.admin_view(self.preferences_view), name="preferences"),
             path("practice/", self.admin_view(self.practice_view), name="practice"),
+            # Not behind admin_view: it is the step that grants the dashboard.
+            path("two-step/", self.two_step_view, name="two_step"),
             *super().get_urls(),
         ]
 

@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "therapy",
     "clients",
     "worksheets",
@@ -87,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "therapy.middleware.PracticeTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -187,6 +190,13 @@ AXES_LOCKOUT_CALLABLE = "therapy.admin_site.locked_out"
 # and nothing of it is shown in the counselors' admin.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLE_ADMIN = False
+
+# After the password, a code from an authenticator app (TOTP). Required in production; off by
+# default elsewhere so that the demo's logins work without an app.
+STAFF_TWO_FACTOR = env_bool("STAFF_TWO_FACTOR", PRODUCTION)
+OTP_TOTP_ISSUER = "Between sessions"
+# The operator's list of staff authenticator apps shows no secrets.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

@@ -62,3 +62,14 @@ def test_the_deployment_checklist_is_clean_in_production():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_asks_staff_for_a_code_after_the_password():
+    production = {
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": GOOD_SECRET,
+        "ALLOWED_HOSTS": "couples.example",
+    }
+    show = ("shell", "-c", "from django.conf import settings; print(settings.STAFF_TWO_FACTOR)")
+    assert manage(*show, **production).stdout.splitlines()[-1] == "True"
+    assert manage(*show).stdout.splitlines()[-1] == "False"

@@ -1,10 +1,13 @@
-"""Staff sign-in: repeated wrong passwords lock the account for a while, and a dashboard
-left idle signs itself out."""
+"""Staff sign-in: repeated wrong passwords lock the account for a while, a dashboard left
+idle signs itself out, and, where required, a code from an authenticator app follows the
+password."""
 
 import datetime as dt
 
 import time_machine
 from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.conftest import login
 from tests.factories import PASSWORD
@@ -73,3 +76,68 @@ def test_even_a_busy_day_ends_with_signing_in_again_after_eight_hours(client, ma
             assert client.get("/admin/").status_code == 200
     with time_machine.travel(start + dt.timedelta(hours=8, minutes=5), tick=False):
         assert client.get("/admin/")["Location"] == "/admin/login/?next=/admin/"
+
+
+# --- Two-step sign-in -------------------------------------------------------------------------
+
+
+def app_code(device):
+    """The code the counselor's authenticator app shows right now."""
+    return f"{totp(device.bin_key):06d}"
+
+
+def test_with_two_step_sign_in_the_first_visit_sets_up_the_app(client, maya, settings):
+    settings.STAFF_TWO_FACTOR = True
+    after_password = sign_in(client, "maya", PASSWORD)
+    page = client.get(after_password["Location"], follow=True)
+    assert page.redirect_chain[-1][0] == "/admin/two-step/?next=%2Fadmin%2F"
+    content = page.content.decode()
+    assert "scan this code" in content and "<svg" in content
+    # Nothing of the dashboard until the code is given.
+    assert "Your caseload" not in client.get("/admin/", follow=True).content.decode()
+    device = TOTPDevice.objects.get(user=maya.user)
+    assert not device.confirmed
+
+    wrong = client.post("/admin/two-step/?next=/admin/", {"code": "123 456"})
+    assert "That code did not match" in wrong.content.decode()
+    too_soon = client.post("/admin/two-step/?next=/admin/", {"code": app_code(device)})
+    assert "Wait a few seconds after a wrong code" in too_soon.content.decode()
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=5), tick=False):
+        right = client.post("/admin/two-step/?next=/admin/", {"code": app_code(device)})
+        assert right["Location"] == "/admin/"
+    assert "Your caseload" in client.get("/admin/").content.decode()
+    device.refresh_from_db()
+    assert device.confirmed
+
+
+def test_with_two_step_sign_in_a_set_up_app_only_asks_for_the_code(client, maya, settings):
+    settings.STAFF_TWO_FACTOR = True
+    device = TOTPDevice.objects.create(user=maya.user, name="Authenticator app", confirmed=True)
+    sign_in(client, "maya", PASSWORD)
+    page = client.get("/admin/", follow=True)
+    content = page.content.decode()
+    assert "Enter the six-digit code" in content and 'class="qr"' not in content
+    assert (
+        "Enter the six digits" in client.post("/admin/two-step/", {"code": "12"}).content.decode()
+    )
+    assert client.post("/admin/two-step/", {"code": app_code(device)})["Location"] == "/admin/"
+    assert "Your caseload" in client.get("/admin/").content.decode()
+
+
+def test_the_code_page_signs_out_and_refuses_strangers(client, maya, settings):
+    settings.STAFF_TWO_FACTOR = True
+    assert client.get("/admin/two-step/")["Location"].startswith("/admin/login/")
+    sign_in(client, "maya", PASSWORD)
+    signed_out = client.post("/admin/two-step/", {"sign_out": "1"})
+    assert signed_out["Location"] == "/admin/login/"
+    assert client.get("/admin/two-step/")["Location"].startswith("/admin/login/")
+
+
+def test_the_code_page_only_follows_links_within_the_site(client, maya, settings):
+    settings.STAFF_TWO_FACTOR = True
+    device = TOTPDevice.objects.create(user=maya.user, name="Authenticator app", confirmed=True)
+    sign_in(client, "maya", PASSWORD)
+    response = client.post(
+        "/admin/two-step/?next=https://elsewhere.example/", {"code": app_code(device)}
+    )
+    assert response["Location"] == "/admin/"

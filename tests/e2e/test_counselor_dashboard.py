@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from tests.e2e.axe import check_accessibility
 from therapy.demo import DEMO_PASSWORD, load_demo
 from worksheets.library import load_library
 
@@ -38,6 +39,7 @@ def test_home_couple_page_and_brief(browser, demo, tmp_path):
     expect(page.get_by_text(re.compile("Erik Lind has not handed in")).first).to_be_visible()
     assert "Nakamura" not in page.content()
     page.screenshot(path=tmp_path / "home.png", full_page=True)
+    blocking = {"dashboard-home": check_accessibility(page, "dashboard-home")}
 
     # The drifting couple: charts of the gap widening, with their numbers.
     table.get_by_role("link", name="Patel & Moreau").click()
@@ -50,6 +52,7 @@ def test_home_couple_page_and_brief(browser, demo, tmp_path):
     expect(page.get_by_role("cell", name="7").first).to_be_visible()
     expect(page.get_by_text(re.compile("Priya wants more time together"))).to_be_visible()
     page.screenshot(path=tmp_path / "couple.png", full_page=True)
+    blocking["dashboard-couple"] = check_accessibility(page, "dashboard-couple")
 
     # The brief for the session in three days.
     page.get_by_role("link", name="Session brief").first.click()
@@ -57,4 +60,6 @@ def test_home_couple_page_and_brief(browser, demo, tmp_path):
     expect(page.get_by_text("7 of 10", exact=True)).to_be_visible()
     expect(page.get_by_text(re.compile("not a diagnosis"))).to_be_visible()
     page.screenshot(path=tmp_path / "brief.png", full_page=True)
+    blocking["dashboard-brief"] = check_accessibility(page, "dashboard-brief")
     page.context.close()
+    assert blocking == {name: [] for name in blocking}

@@ -17,12 +17,20 @@ logger = logging.getLogger(__name__)
 CONCERN_SUBSCALES = {"over_dependence", "over_independence", "support_as_control"}
 
 
-def _raise(*, couple, response, kind: str, reason: str, now: dt.datetime) -> Alert | None:
-    """Create the alert unless this response already has one of this kind."""
+def _raise(
+    *, couple, response, kind: str, reason: str, now: dt.datetime, subject: str = ""
+) -> Alert | None:
+    """Create the alert unless this response already has one of this kind, or an alert
+    about the same `subject` is still open."""
     try:
         with transaction.atomic():
             return Alert.objects.create(
-                couple=couple, response=response, kind=kind, reason=reason, created_at=now
+                couple=couple,
+                response=response,
+                kind=kind,
+                subject=subject,
+                reason=reason,
+                created_at=now,
             )
     except IntegrityError:
         return None
@@ -53,6 +61,7 @@ def raise_score_alerts(
                     couple=couple,
                     response=response,
                     kind=Alert.Kind.CONCERN_BAND,
+                    subject=f"partner {response.partner_id}: {subscale['key']}",
                     now=now,
                     reason=f"{name}: “{subscale['label']}” is {subscale['score']} of "
                     f"{subscale['maximum']} ({subscale['band']}).",

@@ -79,6 +79,9 @@ class Alert(models.Model):
         related_name="alerts",
     )
     kind = models.CharField(max_length=30, choices=Kind.choices)
+    # What a standing concern is about (a partner's subscale), so that it is raised once and
+    # not again every week until the counselor has acknowledged it. Blank for events.
+    subject = models.CharField(max_length=60, blank=True)
     reason = models.TextField()
     created_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -92,6 +95,12 @@ class Alert(models.Model):
             # One alert of a kind per response: raising it twice is a no-op.
             models.UniqueConstraint(
                 fields=["response", "kind"], name="one_alert_per_response_kind"
+            ),
+            # One open alert per standing concern.
+            models.UniqueConstraint(
+                fields=["couple", "kind", "subject"],
+                condition=models.Q(acknowledged_at__isnull=True) & ~models.Q(subject=""),
+                name="one_open_alert_per_subject",
             ),
         ]
 

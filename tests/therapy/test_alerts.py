@@ -118,3 +118,41 @@ def test_two_missed_occurrences_in_a_row_are_named_as_such(couple, checkin, maya
         .values_list("kind", flat=True)
     )
     assert kinds[:2] == ["missed_work", "missed_twice"]
+
+
+def test_a_standing_concern_is_raised_once_until_it_is_acknowledged(
+    couple, checkin, maya, partner_a
+):
+    answers = {
+        "confided": 3,
+        "own_time": 3,
+        "needs_on_hold": 5,
+        "went_it_alone": 2,
+        "balance_felt_right": 3,
+    }
+    start = timezone.now() - dt.timedelta(weeks=3)
+
+    def week(n):
+        assignment = assign_worksheet(
+            couple=couple,
+            template=checkin,
+            assigned_by=maya,
+            due_at=start + dt.timedelta(weeks=n, days=5),
+            now=start + dt.timedelta(weeks=n),
+        )
+        response = assignment.responses.get(partner=partner_a)
+        submit_response(
+            response_id=response.pk,
+            partner=partner_a,
+            answers=answers,
+            now=start + dt.timedelta(weeks=n, days=1),
+        )
+
+    week(0)
+    week(1)
+    [alert] = Alert.objects.filter(kind="concern_band")
+    alert.acknowledged_at = timezone.now()
+    alert.save()
+    week(2)
+    assert Alert.objects.filter(kind="concern_band").count() == 2
+    assert Alert.objects.filter(kind="concern_band", acknowledged_at__isnull=True).count() == 1

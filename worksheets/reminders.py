@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection, transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from clients.links import issue_link, link_url, unsubscribe_url
 from clients.messaging import (
@@ -174,21 +175,35 @@ def compose(reminder: Reminder, *, now: dt.datetime) -> OutgoingMessage:
         "partner": partner,
         "worksheet": response.assignment.template,
         "due_local": response.due_at.astimezone(zone),
+        "due_word": due_word(response.due_at, now, zone),
         "link": link_url(issue_link(partner=partner, now=now)),
         "link_days": settings.PORTAL_LINK_LIFETIME.days,
         "kind": reminder.kind,
         "overdue": response.is_overdue(now),
         "unsubscribe": unsubscribe_url(partner),
     }
-    subject = render_to_string("worksheets/email/subject.txt", context).strip()
     template = "sms.txt" if reminder.channel == Partner.Channel.SMS else "reminder.txt"
-    body = render_to_string(f"worksheets/email/{template}", context).strip() + "\n"
+    # Templates show times in the active zone: the partner's, not the server's UTC.
+    with timezone.override(zone):
+        subject = render_to_string("worksheets/email/subject.txt", context).strip()
+        body = render_to_string(f"worksheets/email/{template}", context).strip() + "\n"
     return OutgoingMessage(
         subject=subject,
         body=body,
         idempotency_key=f"reminder-{reminder.pk}",
         unsubscribe_url=unsubscribe_url(partner),
     )
+
+
+def due_word(due_at: dt.datetime, now: dt.datetime, zone: ZoneInfo) -> str:
+    """When the work is due, as the partner would say it on reading the message: "today",
+    "tomorrow" (a due-day nudge sent the evening before an early deadline), or the weekday."""
+    days = (due_at.astimezone(zone).date() - now.astimezone(zone).date()).days
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    return f"on {due_at.astimezone(zone):%A}"
 
 
 def backoff_delay(attempts: int) -> dt.timedelta:

@@ -63,6 +63,19 @@ def outside_quiet_hours(moment: dt.datetime, zone: ZoneInfo, quiet: QuietHours) 
     return local_to_utc(dt.datetime.combine(end_day, quiet.end), zone)
 
 
+def before_quiet_hours(moment: dt.datetime, zone: ZoneInfo, quiet: QuietHours) -> dt.datetime:
+    """`moment` itself when it is outside quiet hours, else the last minute before they began."""
+    local = moment.astimezone(zone)
+    local_time = local.time().replace(tzinfo=None)
+    if not quiet.contains(local_time):
+        return moment.astimezone(UTC)
+    start_day = local.date()
+    if quiet.start > quiet.end and local_time < quiet.end:
+        start_day -= dt.timedelta(days=1)
+    began = local_to_utc(dt.datetime.combine(start_day, quiet.start), zone)
+    return began - dt.timedelta(minutes=1)
+
+
 # The reminder rules an assignment starts with; the counselor may change any of them.
 DEFAULT_PLAN = {
     "before_due_hours": 48,  # a nudge this long before the due date (0: none)
@@ -91,11 +104,19 @@ def _nudge_at(
     zone: ZoneInfo,
     quiet: QuietHours,
     latest: dt.datetime | None = None,
+    due_at: dt.datetime | None = None,
 ) -> dt.datetime:
     moment = at_local_hour(day, preferred_hour, zone)
     if latest is not None and moment > latest:
         moment = latest
-    return outside_quiet_hours(moment, zone, quiet)
+    moved = outside_quiet_hours(moment, zone, quiet)
+    if due_at is not None and moved >= due_at:
+        # Quiet hours run up to an early-morning due time (often a partner in a zone ahead of
+        # the practice's): rather than after the work is due, the nudge goes the day before,
+        # at the preferred hour or else just before quiet hours begin.
+        eve = min(at_local_hour(day - dt.timedelta(days=1), preferred_hour, zone), latest or due_at)
+        moved = before_quiet_hours(eve, zone, quiet)
+    return moved
 
 
 def _candidate_nudges(*, due_at, zone, preferred_hour, quiet, plan) -> list[ReminderSlot]:
@@ -106,11 +127,11 @@ def _candidate_nudges(*, due_at, zone, preferred_hour, quiet, plan) -> list[Remi
     if plan["before_due_hours"]:
         day = (due_at - dt.timedelta(hours=plan["before_due_hours"])).astimezone(zone).date()
         nudges.append(
-            ReminderSlot("before_due", _nudge_at(day, preferred_hour, zone, quiet, latest))
+            ReminderSlot("before_due", _nudge_at(day, preferred_hour, zone, quiet, latest, due_at))
         )
     if plan["due_day"]:
         nudges.append(
-            ReminderSlot("due_day", _nudge_at(due_day, preferred_hour, zone, quiet, latest))
+            ReminderSlot("due_day", _nudge_at(due_day, preferred_hour, zone, quiet, latest, due_at))
         )
     for kind, days in zip(OVERDUE_KINDS, plan["overdue_days"], strict=False):
         day = due_day + dt.timedelta(days=days)
@@ -138,7 +159,7 @@ def reminder_slots(
     plan = full_plan(plan)
     opens = max(now, opens_at or now)
     invitation = ReminderSlot("invitation", outside_quiet_hours(opens, zone, quiet))
-    nudges = sorted(
+    candidates = sorted(
         (
             slot
             for slot in _candidate_nudges(
@@ -148,7 +169,15 @@ def reminder_slots(
             and (slot.kind.startswith("overdue") or slot.due_at < due_at)
         ),
         key=lambda slot: slot.due_at,
-    )[: plan["max_nudges"]]
+    )
+    # Two rules can land on one moment (say, a nudge a day ahead and a due-day nudge moved to
+    # the evening before): one message then, not two.
+    distinct = [
+        slot
+        for before, slot in zip([None, *candidates], candidates, strict=False)
+        if before is None or slot.due_at > before.due_at
+    ]
+    nudges = distinct[: plan["max_nudges"]]
     last = nudges[-1].due_at if nudges else max(due_at, invitation.due_at)
     alert = ReminderSlot("counselor_alert", last + dt.timedelta(hours=plan["alert_after_hours"]))
     return [invitation, *nudges, alert]

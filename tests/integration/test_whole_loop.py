@@ -1,6 +1,7 @@
 """The product loop on real parts: PostgreSQL, Redis, a Celery worker and beat, HTTP."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -12,6 +13,7 @@ from tests.integration.processes import wait_for
 from worksheets.assignments import assign_worksheet
 from worksheets.library import latest_templates, load_library
 from worksheets.models import Reminder, Response
+from worksheets.reminders import due_word
 
 pytestmark = pytest.mark.integration
 
@@ -81,11 +83,14 @@ def test_assign_invite_submit_and_remind_only_the_partner_who_has_not(
 
     assert [m.subject for m in messages_to(mail_dir, sam.email)] == [invitation.subject]
     alex_subjects = sorted(m.subject for m in messages_to(mail_dir, alex.email))
+    # The due-day nudge was pulled forward to now, so it names the due day as seen from now.
+    alex_due = Response.objects.get(partner=alex).due_at
+    word = due_word(alex_due, timezone.now(), ZoneInfo(alex.time_zone))
     assert alex_subjects == sorted(
         [
             "A new worksheet from your counselor: Weekly check-in on closeness and space",
             "Reminder: Weekly check-in on closeness and space is due soon",
-            "Due today: Weekly check-in on closeness and space",
+            f"Due {word}: Weekly check-in on closeness and space",
         ]
     )
     statuses = dict(Reminder.objects.filter(response__partner=sam).values_list("kind", "status"))

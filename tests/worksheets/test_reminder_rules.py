@@ -185,3 +185,25 @@ def test_assigning_on_the_eve_of_spring_forward_uses_the_real_clock(
         )
     nudge = Reminder.objects.get(response__partner=partner_a, kind="due_day")
     assert nudge.due_at.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M %Z") == "2026-03-08 03:00 EDT"
+
+
+def test_a_partner_ahead_of_the_practice_hears_the_evening_before_that_it_is_due_tomorrow(
+    couple, checkin, maya, partner_a
+):
+    partner_a.time_zone = "Europe/Stockholm"  # 23:59 in New York is 05:59 here
+    partner_a.save()
+    assign_worksheet(couple=couple, template=checkin, due_at=DUE, assigned_by=maya, now=MONDAY_2PM)
+    for hours in range(0, 24 * 5, 3):
+        run_until(MONDAY_2PM + dt.timedelta(hours=hours))
+    assert subjects_to(partner_a)[-1] == "Due tomorrow: Weekly check-in on closeness and space"
+    [due_day] = [m for m in mail.outbox if m.subject.startswith("Due tomorrow")]
+    assert "is due tomorrow, at 05:59." in due_day.body
+    planned = Reminder.objects.get(response__partner=partner_a, kind="due_day").due_at
+    assert planned.astimezone(ZoneInfo("Europe/Stockholm")).strftime("%a %H:%M") == "Fri 18:00"
+
+
+def test_messages_give_dates_and_times_in_the_partners_own_zone(assignment, partner_b):
+    # Due Friday 23:59 in New York, which is already Saturday in UTC.
+    run_until(MONDAY_2PM + dt.timedelta(days=3))
+    [soon] = [m for m in mail.outbox if m.to == [partner_b.email] and "due soon" in m.subject]
+    assert "is due on Friday 8 May" in soon.body

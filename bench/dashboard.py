@@ -46,7 +46,7 @@ BALANCE_WORKSHEETS = ("balance-inventory", "time-map")
 RESPONSES = COUPLES * 2 * 2 * OCCURRENCES
 CHUNKS = 5
 BATCH_SIZE = 1000
-RUNS = 10
+RUNS = 20
 SURNAMES = (
     "Abbott",
     "Bauer",

@@ -18,6 +18,7 @@ from clients.links import revoke_links
 from clients.models import Couple, Partner
 from therapy import access, dashboard
 from therapy.admin_site import ScopedAdmin
+from therapy.alerts import acknowledge
 from therapy.brief import session_brief
 from therapy.brief_pdf import render_brief_pdf
 from therapy.charts import couple_charts
@@ -207,6 +208,16 @@ class CoupleAdmin(ScopedAdmin):
         couple = access.get_couple_for(request.user, object_id)
         now = timezone.now()
         counselor = access.counselor_for(request.user)
+        if request.method == "POST" and "acknowledge" in request.POST:
+            if counselor is None:
+                raise PermissionDenied
+            alert_id = request.POST["acknowledge"]
+            # Only this couple's alerts: the couple is already scoped to the user.
+            if alert_id.isdigit() and acknowledge(
+                alerts=couple.alerts.filter(pk=int(alert_id)), counselor=counselor, now=now
+            ):
+                messages.success(request, "Alert acknowledged.")
+            return redirect("admin:clients_couple_overview", couple.pk)
         note_form = CounselorNoteForm(request.POST or None)
         if request.method == "POST" and counselor and note_form.is_valid():
             add_note(

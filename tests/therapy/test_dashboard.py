@@ -285,3 +285,27 @@ def test_the_overdue_link_lists_only_overdue_work(client, maya, couple, checkin)
     assert "2 overdue worksheets" in home
     listing = client.get(reverse("admin:worksheets_response_changelist"), {"overdue": "yes"})
     assert "2 responses" in listing.content.decode()
+
+
+def test_the_counselor_acknowledges_an_alert_on_the_couple_page(
+    client, maya, couple, daniels_couple
+):
+    now = timezone.now()
+    mine = Alert.objects.create(couple=couple, kind="concern_band", reason="Mine", created_at=now)
+    theirs = Alert.objects.create(
+        couple=daniels_couple, kind="concern_band", reason="Theirs", created_at=now
+    )
+    login(client, maya)
+    url = reverse("admin:clients_couple_overview", args=[couple.pk])
+    assert 'name="acknowledge"' in client.get(url).content.decode()
+    page = client.post(url, {"acknowledge": mine.pk}, follow=True)
+    assert "Alert acknowledged." in page.content.decode()
+    mine.refresh_from_db()
+    assert mine.acknowledged_by == maya and mine.acknowledged_at is not None
+    # Another couple's alert cannot be reached from this page, nor its own page.
+    client.post(url, {"acknowledge": theirs.pk})
+    client.post(url, {"acknowledge": "not-a-number"})
+    theirs_url = reverse("admin:clients_couple_overview", args=[daniels_couple.pk])
+    assert client.post(theirs_url, {"acknowledge": theirs.pk}).status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.acknowledged_at is None

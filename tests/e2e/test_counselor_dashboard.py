@@ -53,6 +53,14 @@ def test_home_couple_page_and_brief(browser, demo, tmp_path):
     expect(page.get_by_text(re.compile("Priya wants more time together"))).to_be_visible()
     page.screenshot(path=tmp_path / "couple.png", full_page=True)
     blocking["dashboard-couple"] = check_accessibility(page, "dashboard-couple")
+    # The counselor acknowledges the newest alert right there.
+    open_alerts = page.locator("ul.alerts > li")
+    before = open_alerts.count()
+    newest = open_alerts.first.inner_text()
+    open_alerts.first.get_by_role("button", name="Acknowledge").click()
+    expect(page.get_by_text("Alert acknowledged.")).to_be_visible()
+    assert open_alerts.count() == before - 1
+    assert newest not in page.locator("ul.alerts").inner_text()
 
     # The brief for the session in three days.
     page.get_by_role("link", name="Session brief").first.click()

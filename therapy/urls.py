@@ -2,11 +2,19 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from therapy import api
 from therapy.views import healthz
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/v1/caseload/", api.CaseloadView.as_view(), name="api-caseload"),
+    path(
+        "api/v1/couples/<int:couple_id>/scores/",
+        api.CoupleScoresView.as_view(),
+        name="api-scores",
+    ),
+    path("api/v1/couples/<int:couple_id>/brief/", api.BriefView.as_view(), name="api-brief"),
     path("", include("clients.urls")),
 ]

@@ -1,0 +1,64 @@
+"""A read-only API for counselors: the caseload, a couple's scores over time, and the brief.
+
+Scoped like the dashboard (therapy.access): a couple outside the user's caseload answers 404.
+It returns scores and shared answers only, never a partner's private answers, and every
+read of a couple is in the access log. Session sign-in, as the dashboard's, including the
+second step where it is required.
+"""
+
+from django.utils import timezone
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from therapy import access, dashboard, two_factor
+from therapy.brief import session_brief
+from therapy.serializers import BriefSerializer, CaseloadRowSerializer, CoupleScoresSerializer
+
+
+class UsesDashboard(BasePermission):
+    message = "Sign in to the counselor dashboard first."
+
+    def has_permission(self, request, view):
+        return access.can_use_dashboard(request.user) and not two_factor.needs_second_step(request)
+
+
+class CaseloadView(APIView):
+    """GET: one row per active or paused couple, as on the dashboard's home page.
+    `?sort=` couple, next_session, overdue, gap or alerts; `?show=attention` for only the
+    couples with overdue work or open alerts."""
+
+    permission_classes = [UsesDashboard]
+
+    def get(self, request):
+        rows = dashboard.caseload(
+            request.user,
+            now=timezone.now(),
+            sort=request.query_params.get("sort", "couple"),
+            attention_only=request.query_params.get("show") == "attention",
+        )
+        return Response(CaseloadRowSerializer(rows, many=True).data)
+
+
+class CoupleScoresView(APIView):
+    """GET: a couple's partners, subscale scores over time, gap over time and open alerts."""
+
+    permission_classes = [UsesDashboard]
+
+    def get(self, request, couple_id: int):
+        couple = access.get_couple_for(request.user, couple_id)
+        now = timezone.now()
+        access.record_view(request, couple, "couple scores (API)", now)
+        return Response(CoupleScoresSerializer(dashboard.couple_detail(couple, now=now)).data)
+
+
+class BriefView(APIView):
+    """GET: the brief for the couple's next session."""
+
+    permission_classes = [UsesDashboard]
+
+    def get(self, request, couple_id: int):
+        couple = access.get_couple_for(request.user, couple_id)
+        now = timezone.now()
+        access.record_view(request, couple, "session brief (API)", now)
+        return Response(BriefSerializer(session_brief(couple, now=now)).data)

@@ -86,15 +86,18 @@ class CounselorAdminSite(admin.AdminSite):
             if not problem:
                 return redirect(next_url)
             form.add_error("code", problem)
+        setting_up = not device.confirmed
         context = {
             "site_header": self.site_header,
             "site_title": self.site_title,
-            "title": "Set up two-step sign-in" if not device.confirmed else "Two-step sign-in",
+            "title": "Set up two-step sign-in" if setting_up else "Two-step sign-in",
             "form": form,
-            "setting_up": not device.confirmed,
-            "qr_code": mark_safe(two_factor.qr_code_svg(device)),  # noqa: S308 - made by segno
-            "key": two_factor.readable_key(device),
+            "setting_up": setting_up,
         }
+        if setting_up:
+            # The secret is shown only while the app is being set up, never again.
+            context["qr_code"] = mark_safe(two_factor.qr_code_svg(device))  # noqa: S308 - segno's SVG
+            context["key"] = two_factor.readable_key(device)
         return TemplateResponse(request, "admin/two_step.html", context)
 
     def index(self, request, extra_context=None):

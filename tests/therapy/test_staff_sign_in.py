@@ -117,6 +117,7 @@ def test_with_two_step_sign_in_a_set_up_app_only_asks_for_the_code(client, maya,
     page = client.get("/admin/", follow=True)
     content = page.content.decode()
     assert "Enter the six-digit code" in content and 'class="qr"' not in content
+    assert "type this key" not in content  # the secret is shown only while setting up
     assert (
         "Enter the six digits" in client.post("/admin/two-step/", {"code": "12"}).content.decode()
     )

@@ -13,7 +13,7 @@ from django.core import signing
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from clients.models import Partner, PortalLink
+from clients.models import LinkEmail, Partner, PortalLink
 
 
 def hash_token(token: str) -> str:
@@ -81,12 +81,26 @@ def partners_with_address(email: str):
     )
 
 
-def send_fresh_link(*, partner_id: int, now: dt.datetime) -> bool:
-    from clients.messaging import OutgoingMessage, send_email
+def request_fresh_link(*, partner: Partner, now: dt.datetime) -> LinkEmail:
+    """Record that `partner` asked for a fresh link; `send_link_email` sends it."""
+    return LinkEmail.objects.create(partner=partner, requested_at=now)
 
-    partner = Partner.objects.filter(pk=partner_id).first()
-    if partner is None:
-        return False
+
+def send_link_email(*, link_email_id: int, now: dt.datetime) -> str:
+    """Send a requested link once and record the outcome: "sent", "failed", or "done
+    before" for a task delivered again."""
+    from clients.messaging import (
+        OutgoingMessage,
+        PermanentDeliveryError,
+        TransientDeliveryError,
+        send_email,
+    )
+
+    pending = LinkEmail.objects.filter(pk=link_email_id, status=LinkEmail.Status.PENDING)
+    if not pending.update(status=LinkEmail.Status.SENDING):
+        return "done before"
+    row = LinkEmail.objects.select_related("partner").get(pk=link_email_id)
+    partner = row.partner
     token = issue_link(partner=partner, now=now)
     body = render_to_string(
         "clients/email/new_link.txt",
@@ -100,11 +114,19 @@ def send_fresh_link(*, partner_id: int, now: dt.datetime) -> bool:
     message = OutgoingMessage(
         subject="Your new link to your worksheets",
         body=body,
-        idempotency_key=f"link-{secrets.token_hex(8)}",
+        idempotency_key=f"link-{row.pk}",
         unsubscribe_url=unsubscribe_url(partner),
     )
-    send_email(partner, message)
-    return True
+    try:
+        send_email(partner, message)
+    except (PermanentDeliveryError, TransientDeliveryError) as error:
+        # The partner can ask again; the error names the failure, never the link.
+        row.status, row.last_error = LinkEmail.Status.FAILED, str(error)[:200]
+        row.save(update_fields=["status", "last_error"])
+        return "failed"
+    row.status, row.sent_at = LinkEmail.Status.SENT, now
+    row.save(update_fields=["status", "sent_at"])
+    return "sent"
 
 
 def revoke_links(*, partners, now: dt.datetime) -> int:

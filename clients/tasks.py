@@ -5,6 +5,6 @@ from clients import links
 
 
 @shared_task(ignore_result=True)
-def send_portal_link(partner_id: int) -> bool:
-    """E-mail a fresh personal link to a partner who asked for one."""
-    return links.send_fresh_link(partner_id=partner_id, now=timezone.now())
+def send_portal_link(link_email_id: int) -> str:
+    """E-mail a fresh personal link a partner asked for (a `LinkEmail` row)."""
+    return links.send_link_email(link_email_id=link_email_id, now=timezone.now())

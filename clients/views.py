@@ -1,6 +1,9 @@
 """The client portal: what a partner sees after opening their personal link."""
 
+from functools import partial
+
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -15,6 +18,7 @@ from clients.links import (
     mark_used,
     partner_from_unsubscribe_token,
     partners_with_address,
+    request_fresh_link,
 )
 from clients.preferences import record_consent, turn_off_reminders, update_contact_preferences
 from clients.ratelimit import allow
@@ -72,8 +76,9 @@ def new_link(request):
         if allow(f"link-ip:{client_ip}", limit=10, window_seconds=3600) and allow(
             f"link-address:{hash_token(email)}", limit=3, window_seconds=3600
         ):
-            for partner_id in partners_with_address(email).values_list("pk", flat=True):
-                send_portal_link.delay(partner_id)
+            for partner in partners_with_address(email):
+                row = request_fresh_link(partner=partner, now=timezone.now())
+                transaction.on_commit(partial(send_portal_link.delay, row.pk))
         return render(request, "clients/new_link.html", {"sent": True})
     return render(
         request, "clients/new_link.html", {"form": form}, status=400 if form.is_bound else 200

@@ -90,15 +90,16 @@ def fresh_cache():
 
 
 def test_asking_for_a_new_link_answers_the_same_for_known_and_unknown_addresses(
-    client, partner_a, fresh_cache, settings
+    client, partner_a, fresh_cache, settings, django_capture_on_commit_callbacks
 ):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     from therapy.celery import app
 
     app.conf.task_always_eager = True
     try:
-        known = client.post("/portal/new-link/", {"email": partner_a.email.upper()})
-        unknown = client.post("/portal/new-link/", {"email": "nobody@nowhere.example"})
+        with django_capture_on_commit_callbacks(execute=True):
+            known = client.post("/portal/new-link/", {"email": partner_a.email.upper()})
+            unknown = client.post("/portal/new-link/", {"email": "nobody@nowhere.example"})
     finally:
         app.conf.task_always_eager = False
     assert known.status_code == unknown.status_code == 200
@@ -107,13 +108,16 @@ def test_asking_for_a_new_link_answers_the_same_for_known_and_unknown_addresses(
     assert message.to == [partner_a.email] and "/p/" in message.body
 
 
-def test_new_link_requests_are_rate_limited(client, partner_a, fresh_cache):
+def test_new_link_requests_are_rate_limited(
+    client, partner_a, fresh_cache, django_capture_on_commit_callbacks
+):
     from therapy.celery import app
 
     app.conf.task_always_eager = True
     try:
-        for _ in range(5):
-            client.post("/portal/new-link/", {"email": partner_a.email})
+        with django_capture_on_commit_callbacks(execute=True):
+            for _ in range(5):
+                client.post("/portal/new-link/", {"email": partner_a.email})
     finally:
         app.conf.task_always_eager = False
     assert len(mail.outbox) == 3

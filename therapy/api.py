@@ -40,25 +40,32 @@ class CaseloadView(APIView):
         return Response(CaseloadRowSerializer(rows, many=True).data)
 
 
-class CoupleScoresView(APIView):
+class CoupleReadView(APIView):
+    """A read of one couple's data: scoped to the user, and written to the access log."""
+
+    permission_classes = [UsesDashboard]
+    what = ""
+
+    def get(self, request, couple_id: int):
+        couple = access.get_couple_for(request.user, couple_id)
+        now = timezone.now()
+        access.record_view(request, couple, self.what, now)
+        return Response(self.body(couple, now))
+
+
+class CoupleScoresView(CoupleReadView):
     """GET: a couple's partners, subscale scores over time, gap over time and open alerts."""
 
-    permission_classes = [UsesDashboard]
+    what = "couple scores (API)"
 
-    def get(self, request, couple_id: int):
-        couple = access.get_couple_for(request.user, couple_id)
-        now = timezone.now()
-        access.record_view(request, couple, "couple scores (API)", now)
-        return Response(CoupleScoresSerializer(dashboard.couple_detail(couple, now=now)).data)
+    def body(self, couple, now):
+        return CoupleScoresSerializer(dashboard.couple_detail(couple, now=now)).data
 
 
-class BriefView(APIView):
+class BriefView(CoupleReadView):
     """GET: the brief for the couple's next session."""
 
-    permission_classes = [UsesDashboard]
+    what = "session brief (API)"
 
-    def get(self, request, couple_id: int):
-        couple = access.get_couple_for(request.user, couple_id)
-        now = timezone.now()
-        access.record_view(request, couple, "session brief (API)", now)
-        return Response(BriefSerializer(session_brief(couple, now=now)).data)
+    def body(self, couple, now):
+        return BriefSerializer(session_brief(couple, now=now)).data

@@ -4,37 +4,19 @@ import datetime as dt
 
 from django.utils import timezone
 
+from tests.therapy.conftest import week_of_answers
 from therapy.models import Alert
 from worksheets.assignments import assign_worksheet
 from worksheets.responses import submit_response
 
 
-def answer_time_map(couple, template, counselor, start, balances):
-    assignment = assign_worksheet(
-        couple=couple,
-        template=template,
-        assigned_by=counselor,
-        due_at=start + dt.timedelta(days=6),
-        now=start,
-    )
-    for response, balance in zip(
-        assignment.responses.order_by("partner_id"), balances, strict=True
-    ):
-        submit_response(
-            response_id=response.pk,
-            partner=response.partner,
-            answers={"preferred_togetherness": balance},
-            now=start + dt.timedelta(days=1),
-        )
-
-
 def test_a_gap_that_widens_by_two_or_more_raises_an_alert(couple, library, maya):
     time_map = library.get(slug="time-map")
     now = timezone.now()
-    answer_time_map(couple, time_map, maya, now - dt.timedelta(days=20), (6, 5))  # gap 1
-    answer_time_map(couple, time_map, maya, now - dt.timedelta(days=10), (6, 4))  # gap 2
+    week_of_answers(couple, time_map, maya, now - dt.timedelta(days=20), (6, 5))  # gap 1
+    week_of_answers(couple, time_map, maya, now - dt.timedelta(days=10), (6, 4))  # gap 2
     assert not Alert.objects.filter(kind="gap_widened").exists()
-    answer_time_map(couple, time_map, maya, now - dt.timedelta(days=2), (8, 3))  # gap 5
+    week_of_answers(couple, time_map, maya, now - dt.timedelta(days=2), (8, 3))  # gap 5
     [alert] = Alert.objects.filter(kind="gap_widened")
     assert alert.reason == (
         "The gap in preferred balance widened from 2 to 5 of 10 on “Your time map”."

@@ -146,8 +146,9 @@ def submit_response(
 ) -> Response:
     """Hand the worksheet in: score it once, store the scores, and stop its reminders.
 
-    The response row is locked, so a reminder send in progress finishes (and is recorded as
-    sent) before this commits, and any later send sees the submission and skips.
+    The occurrence's responses (this partner's and the other's) are locked, so a reminder
+    send in progress finishes (and is recorded as sent) before this commits, any later send
+    sees the submission and skips, and the partners' gap is worked out once both are in.
     """
     response, others = _lock_occurrence(response_id, partner)
     template = response.assignment.template

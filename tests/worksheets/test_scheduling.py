@@ -271,38 +271,38 @@ def test_every_plan_respects_quiet_hours_the_cap_and_the_order(
 
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
+# Due at the end of the day in New York: 05:59 the next morning in Stockholm.
+NEW_YORK_EVENING_DUE = local_to_utc(dt.datetime(2026, 5, 8, 23, 59), NEW_YORK)
+
+
+def stockholm_slots(plan=None):
+    """A Stockholm partner's reminders (preferred hour 18:00, quiet 21:00-08:00) for work
+    due at the end of the day in New York."""
+    return reminder_slots(
+        now=local_to_utc(dt.datetime(2026, 5, 1, 10, 0), NEW_YORK),
+        due_at=NEW_YORK_EVENING_DUE,
+        zone=STOCKHOLM,
+        preferred_hour=18,
+        quiet=QuietHours(dt.time(21), dt.time(8)),
+        plan=plan,
+    )
 
 
 def test_an_early_morning_deadline_gets_its_due_day_nudge_the_evening_before():
-    # Due at the end of the day in New York: 05:59 the next morning in Stockholm, inside the
-    # partner's quiet hours (21:00-08:00). The nudge cannot come on the day; it comes the
-    # evening before at the preferred hour, not after the work is due.
-    now = local_to_utc(dt.datetime(2026, 5, 1, 10, 0), NEW_YORK)
-    due = local_to_utc(dt.datetime(2026, 5, 8, 23, 59), NEW_YORK)
-    slots = reminder_slots(
-        now=now,
-        due_at=due,
-        zone=STOCKHOLM,
-        preferred_hour=18,
-        quiet=QuietHours(dt.time(21), dt.time(8)),
-    )
-    local = {slot.kind: slot.due_at.astimezone(STOCKHOLM).replace(tzinfo=None) for slot in slots}
+    # The due time falls in the partner's quiet hours. The nudge cannot come on the day; it
+    # comes the evening before at the preferred hour, not after the work is due.
+    local = {
+        slot.kind: slot.due_at.astimezone(STOCKHOLM).replace(tzinfo=None)
+        for slot in stockholm_slots()
+    }
     assert local["before_due"] == dt.datetime(2026, 5, 7, 18, 0)
     assert local["due_day"] == dt.datetime(2026, 5, 8, 18, 0)
-    assert due.astimezone(STOCKHOLM).replace(tzinfo=None) == dt.datetime(2026, 5, 9, 5, 59)
+    due = NEW_YORK_EVENING_DUE.astimezone(STOCKHOLM).replace(tzinfo=None)
+    assert due == dt.datetime(2026, 5, 9, 5, 59)
 
 
 def test_two_rules_on_one_moment_send_one_message():
-    now = local_to_utc(dt.datetime(2026, 5, 1, 10, 0), NEW_YORK)
-    due = local_to_utc(dt.datetime(2026, 5, 8, 23, 59), NEW_YORK)
-    slots = reminder_slots(
-        now=now,
-        due_at=due,
-        zone=STOCKHOLM,
-        preferred_hour=18,
-        quiet=QuietHours(dt.time(21), dt.time(8)),
-        plan={"before_due_hours": 24},
-    )
+    slots = stockholm_slots(plan={"before_due_hours": 24})
     times = [slot.due_at for slot in slots]
     assert len(times) == len(set(times))
     assert [slot.kind for slot in slots][:2] == ["invitation", "before_due"]

@@ -118,7 +118,7 @@ def send_link_email(*, link_email_id: int, now: dt.datetime) -> str:
         unsubscribe_url=unsubscribe_url(partner),
     )
     try:
-        send_email(partner, message)
+        send_email([partner.email], message)
     except (PermanentDeliveryError, TransientDeliveryError) as error:
         # The partner can ask again; the error names the failure, never the link.
         row.status, row.last_error = LinkEmail.Status.FAILED, str(error)[:200]

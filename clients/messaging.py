@@ -13,7 +13,13 @@ from clients.delivery_errors import PermanentDeliveryError, TransientDeliveryErr
 from clients.models import Partner
 from clients.sms import sms_backend
 
-__all__ = ["OutgoingMessage", "PermanentDeliveryError", "TransientDeliveryError", "send_to_partner"]
+__all__ = [
+    "OutgoingMessage",
+    "PermanentDeliveryError",
+    "TransientDeliveryError",
+    "send_email",
+    "send_to_partner",
+]
 
 
 @dataclass(frozen=True)
@@ -22,7 +28,8 @@ class OutgoingMessage:
     body: str
     # Stable per outbox row, so a provider that de-duplicates can drop a repeated send.
     idempotency_key: str
-    unsubscribe_url: str
+    # Messages to partners carry one; staff notices have none.
+    unsubscribe_url: str = ""
 
 
 def message_id(idempotency_key: str) -> str:
@@ -30,19 +37,23 @@ def message_id(idempotency_key: str) -> str:
     return f"<{idempotency_key}@{domain}>"
 
 
-def send_email(partner: Partner, message: OutgoingMessage) -> str:
+def send_email(recipients: list[str], message: OutgoingMessage) -> str:
+    """Send one e-mail and return its Message-ID; delivery errors are sorted into permanent
+    and transient ones."""
     mail_id = message_id(message.idempotency_key)
+    headers = {"Message-ID": mail_id}
+    if message.unsubscribe_url:
+        # One-click unsubscribe (RFC 8058): mail apps show an Unsubscribe button.
+        headers["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if not recipients:
+        raise PermanentDeliveryError("No e-mail address to send to.")
     email = EmailMessage(
         subject=message.subject,
         body=message.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[partner.email],
-        headers={
-            "Message-ID": mail_id,
-            # One-click unsubscribe (RFC 8058): mail apps show an Unsubscribe button.
-            "List-Unsubscribe": f"<{message.unsubscribe_url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
+        to=recipients,
+        headers=headers,
     )
     try:
         get_connection(fail_silently=False).send_messages([email])
@@ -61,4 +72,4 @@ def send_to_partner(partner: Partner, message: OutgoingMessage, *, channel: str)
     if channel == Partner.Channel.SMS:
         text = f"{message.body.strip()}\nStop reminders: {message.unsubscribe_url}"
         return sms_backend().send(partner.phone, text, message.idempotency_key)
-    return send_email(partner, message)
+    return send_email([partner.email], message)

@@ -18,6 +18,13 @@ class Couple(models.Model):
         max_length=120, help_text="How the couple appears in your lists, e.g. “Rivera & Chen”."
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # The counselor's choice to see each partner on their own for now: joint features pause
+    # exactly as they do while an urgent safety alert is open (see therapy.access).
+    individual_work_only = models.BooleanField(
+        default=False,
+        help_text="Pause joint features: no side-by-side answers or comparisons in the portal. "
+        "Partners see what they see when shared answers are kept for the session.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -29,6 +36,12 @@ class Couple(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+
+class PartnerQuerySet(models.QuerySet):
+    def current(self):
+        """Partners still in the couple: a removed partner keeps their past answers only."""
+        return self.filter(removed_at__isnull=True)
 
 
 class Partner(models.Model):
@@ -52,6 +65,8 @@ class Partner(models.Model):
     # A removed partner keeps their past answers for the record but gets nothing more.
     removed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PartnerQuerySet.as_manager()
 
     class Meta:
         ordering = ["couple", "pk"]

@@ -87,6 +87,39 @@ def raise_score_alerts(
     return [alert for alert in raised if alert]
 
 
+def raise_safety_alert(*, response, signal_keys: list[str], now: dt.datetime) -> Alert | None:
+    """An urgent alert for answers that signal fear or harm, unless these signals were already
+    raised for this response. Returns the new alert, or None.
+
+    One safety alert per response is open at a time; a signal on a new item while it is open
+    joins it. Once acknowledged, a later save with a new signal raises a new alert. Called with
+    the response locked, so two saves at once cannot both raise one.
+    """
+    raised = response.alerts.filter(kind=Alert.Kind.SAFETY)
+    known = {key for alert in raised for key in alert.signal_keys}
+    new = [key for key in signal_keys if key not in known]
+    if not new:
+        return None
+    still_open = raised.filter(acknowledged_at__isnull=True).first()
+    if still_open is not None:
+        still_open.signal_keys = [*still_open.signal_keys, *new]
+        still_open.save(update_fields=["signal_keys"])
+        return None
+    name = response.partner.display_name
+    alert = Alert.objects.create(
+        couple=response.assignment.couple,
+        response=response,
+        kind=Alert.Kind.SAFETY,
+        subject=f"response {response.pk}",
+        signal_keys=new,
+        created_at=now,
+        reason=f"{name}'s answers on “{response.assignment.template.title}” may signal fear "
+        f"or harm at home. Speak with {name} alone first, before any joint work.",
+    )
+    logger.warning("Urgent safety alert %s raised for couple %s", alert.pk, alert.couple_id)
+    return alert
+
+
 def raise_delivery_alert(*, reminder, now: dt.datetime) -> Alert | None:
     response = reminder.response
     return _raise(
@@ -154,7 +187,17 @@ def raise_missed_work_alert(*, response, now: dt.datetime) -> Alert | None:
     return alert
 
 
-def acknowledge(*, alerts, counselor, now: dt.datetime) -> int:
-    return alerts.filter(acknowledged_at__isnull=True).update(
-        acknowledged_at=now, acknowledged_by=counselor
-    )
+class AcknowledgementError(ValueError):
+    pass
+
+
+def acknowledge(*, alerts, counselor, now: dt.datetime, note: str = "") -> int:
+    """Mark open alerts as seen. An urgent alert needs a note on the follow-up, kept with it:
+    who acknowledged it, when, and what was done stay in the record."""
+    note = note.strip()
+    open_alerts = alerts.filter(acknowledged_at__isnull=True)
+    if not note and open_alerts.filter(kind=Alert.Kind.SAFETY).exists():
+        raise AcknowledgementError(
+            "Write a short note on the follow-up to acknowledge an urgent alert."
+        )
+    return open_alerts.update(acknowledged_at=now, acknowledged_by=counselor, follow_up_note=note)

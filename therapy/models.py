@@ -3,10 +3,19 @@ from django.db import models
 
 from therapy.timezones import validate_time_zone
 
+DEFAULT_SUPPORT_MESSAGE = (
+    "If you are in danger now, call your local emergency number. "
+    "You can also talk to your counselor on your own, before your next joint session."
+)
+
 
 class Practice(models.Model):
     name = models.CharField(max_length=200)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # Shown to a partner whose answers raised an urgent safety alert, and to no one else.
+    support_message = models.TextField(default=DEFAULT_SUPPORT_MESSAGE)
+    # [{"name": ..., "phone": ..., "url": ...}]: helplines and services the practice trusts.
+    support_contacts = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -69,6 +78,7 @@ class Alert(models.Model):
         DELIVERY_FAILED = "delivery_failed", "A reminder could not be delivered"
         CONCERN_BAND = "concern_band", "A score in its concern band"
         GAP_WIDENED = "gap_widened", "The partners' gap widened"
+        SAFETY = "safety", "Urgent: a partner's answer may signal fear or harm"
 
     couple = models.ForeignKey("clients.Couple", on_delete=models.CASCADE, related_name="alerts")
     response = models.ForeignKey(
@@ -88,13 +98,21 @@ class Alert(models.Model):
     acknowledged_by = models.ForeignKey(
         Counselor, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # What the counselor did about an urgent alert; required to acknowledge one.
+    follow_up_note = models.TextField(blank=True, max_length=2000)
+    # For a safety alert: the keys of the items whose answers raised it.
+    signal_keys = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            # One alert of a kind per response: raising it twice is a no-op.
+            # One alert of a kind per response: raising it twice is a no-op. A safety alert
+            # may be raised again for the same response once the first was acknowledged, when
+            # a later save brings a new signal.
             models.UniqueConstraint(
-                fields=["response", "kind"], name="one_alert_per_response_kind"
+                fields=["response", "kind"],
+                condition=~models.Q(kind="safety"),
+                name="one_alert_per_response_kind",
             ),
             # One open alert per standing concern.
             models.UniqueConstraint(
@@ -110,6 +128,10 @@ class Alert(models.Model):
     @property
     def is_open(self) -> bool:
         return self.acknowledged_at is None
+
+    @property
+    def is_urgent(self) -> bool:
+        return self.kind == self.Kind.SAFETY
 
 
 class CounselorNote(models.Model):

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.db import transaction
 
-from clients.models import Couple
+from clients.models import Couple, Partner
 from therapy.models import Counselor
 from worksheets.models import Assignment, Reminder, Response, WorksheetTemplate
 from worksheets.reminders import plan_reminders
@@ -29,8 +29,11 @@ def assign_worksheet(
     interval_days: int = 7,
     repeat_until: dt.datetime | None = None,
     max_occurrences: int | None = None,
+    reveal: str = Assignment.Reveal.AFTER_BOTH,
+    for_partner: Partner | None = None,
 ) -> Assignment:
-    """Assign `template` to both partners of `couple`, due at `due_at`, and plan reminders.
+    """Assign `template` to both partners of `couple` (or to `for_partner` alone), due at
+    `due_at`, and plan reminders.
 
     The reminder rows are written in the same transaction, so an assignment never exists
     without its invitations. A recurring assignment starts with this first occurrence; the
@@ -40,10 +43,9 @@ def assign_worksheet(
         raise AssignmentError("Worksheets can only be assigned to an active couple.")
     if due_at <= now:
         raise AssignmentError("The due date must be in the future.")
-    partners = list(couple.partners.filter(removed_at__isnull=True))
-    if not partners:
-        raise AssignmentError("Add the partners before assigning a worksheet.")
-    assignment = Assignment.objects.create(
+    if for_partner is not None and (for_partner.couple_id != couple.pk or for_partner.is_removed):
+        raise AssignmentError("That partner is not part of this couple.")
+    assignment = Assignment(
         couple=couple,
         template=template,
         due_at=due_at,
@@ -54,13 +56,36 @@ def assign_worksheet(
         interval_days=interval_days,
         repeat_until=repeat_until,
         max_occurrences=max_occurrences,
+        reveal=reveal,
+        only_partner=for_partner,
         created_at=now,
     )
+    partners = list(assignment.partners_to_ask())
+    if not partners:
+        raise AssignmentError("Add the partners before assigning a worksheet.")
+    assignment.save()
     for partner in partners:
         response = Response.objects.create(assignment=assignment, partner=partner, due_at=due_at)
         plan_reminders(response=response, now=now)
     request_sweep()
     return assignment
+
+
+@transaction.atomic
+def assign_to_partners(
+    *, couple: Couple, template: WorksheetTemplate, partner: Partner | None, **details
+) -> list[Assignment]:
+    """Assign work to one partner, or to both (`partner` None).
+
+    A safety check for both goes to each partner as work of their own: each is asked alone,
+    and nothing in one partner's portal is tied to the other's.
+    """
+    if partner is None and template.is_safety_check:
+        return [
+            assign_worksheet(couple=couple, template=template, for_partner=each, **details)
+            for each in Partner.objects.current().filter(couple=couple)
+        ]
+    return [assign_worksheet(couple=couple, template=template, for_partner=partner, **details)]
 
 
 @transaction.atomic

@@ -110,6 +110,29 @@ def _options_for(path: Path, item: dict, label: str) -> dict:
     return {"about": str(item["about"])}
 
 
+def _signal_answers(path: Path, item: dict, options: dict, label: str) -> list:
+    """The answers that count as a safety signal, each one the item can really be given."""
+    signal = item.get("signal", [])
+    if not isinstance(signal, list):
+        _fail(path, "signal must be a list of answers", label)
+    if not signal:
+        return []
+    kind = item["kind"]
+    if kind == Kind.AGREEMENT:
+        allowed = set(range(1, len(options["anchors"]) + 1))
+    elif kind == Kind.SCALE:
+        allowed = set(range(0, 11))
+    elif kind in (Kind.SINGLE_CHOICE, Kind.MULTIPLE_CHOICE):
+        allowed = {choice["value"] for choice in options["choices"]}
+        signal = [str(value) for value in signal]
+    else:
+        _fail(path, "only scale and choice items can be safety signals", label)
+    for value in signal:
+        if isinstance(value, bool) or value not in allowed:
+            _fail(path, f"signal answer {value!r} is not an answer this item can have", label)
+    return signal
+
+
 def _validate_item(path: Path, position: int, item: dict) -> dict:
     key = item.get("key") if isinstance(item, dict) else None
     label = key or f"#{position}"
@@ -123,6 +146,11 @@ def _validate_item(path: Path, position: int, item: dict) -> dict:
     visibility = item.get("visibility", default_visibility)
     if visibility not in _VISIBILITIES:
         _fail(path, f"visibility must be one of {sorted(_VISIBILITIES)}", label)
+    options = _options_for(path, item, label)
+    signal = _signal_answers(path, item, options, label)
+    # A safety signal is never shown to the other partner, whatever else the file says.
+    if signal and visibility != "never":
+        _fail(path, "a safety signal item must have visibility: never", label)
     return {
         "position": position,
         "section": str(item.get("section", "")).strip(),
@@ -134,7 +162,9 @@ def _validate_item(path: Path, position: int, item: dict) -> dict:
         "subscale": item.get("subscale", ""),
         "reverse_keyed": bool(item.get("reverse_keyed", False)),
         "visibility": visibility,
-        "options": _options_for(path, item, label),
+        "options": options,
+        "signal_answers": signal,
+        "for_counselor": bool(item.get("for_counselor", False)),
     }
 
 
@@ -219,6 +249,7 @@ def parse_template_file(path: Path) -> dict:
         "discussion_prompts": list(data.get("discussion_prompts", [])),
         "grounding": dict(data.get("grounding", {})),
         "scoring": scoring,
+        "is_safety_check": bool(data.get("safety_check", False)),
         "source_hash": hashlib.sha256(canonical.encode()).hexdigest(),
         "items": items,
     }

@@ -19,6 +19,9 @@ class WorksheetTemplate(models.Model):
     # The constructs and research findings the worksheet draws on, for counselors.
     grounding = models.JSONField(default=dict, blank=True)
     scoring = models.JSONField(default=dict, blank=True)
+    # A safety check: partners are told before answering that the counselor reads it soon and
+    # the other partner never does, and its reminders never name it.
+    is_safety_check = models.BooleanField(default=False)
     source_hash = models.CharField(max_length=64, help_text="Hash of the file it was loaded from.")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -63,6 +66,11 @@ class WorksheetItem(models.Model):
     # Kind-specific settings: anchors, choices, length limit, categories, the item a
     # perception item is about.
     options = models.JSONField(default=dict, blank=True)
+    # The answers that count as a safety signal: saving one raises an urgent alert at once.
+    signal_answers = models.JSONField(default=list, blank=True)
+    # A written answer meant for the counselor: it appears in the counselor-only part of the
+    # brief and the couple's page.
+    for_counselor = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["template", "position"]
@@ -73,6 +81,17 @@ class WorksheetItem(models.Model):
 
     def __str__(self):
         return self.key
+
+    @property
+    def is_safety_signal(self) -> bool:
+        return bool(self.signal_answers)
+
+    def signals_in(self, answer) -> bool:
+        """Whether `answer` is one that counts as a safety signal."""
+        if not self.signal_answers or answer in (None, "", []):
+            return False
+        chosen = answer if isinstance(answer, list) else [answer]
+        return any(value in self.signal_answers for value in chosen)
 
 
 class Assignment(models.Model):
@@ -103,6 +122,18 @@ class Assignment(models.Model):
     reminder_plan = models.JSONField(default=dict, blank=True)
     # Item key -> "private" or "shared", where the counselor changed the template's choice.
     visibility_overrides = models.JSONField(default=dict, blank=True)
+
+    class Reveal(models.TextChoices):
+        AFTER_BOTH = "after_both", "In the portal, once both partners have submitted"
+        IN_SESSION = "in_session", "Together, in session with the counselor"
+
+    # When partners see each other's shared answers and the comparisons built on them.
+    reveal = models.CharField(max_length=12, choices=Reveal.choices, default=Reveal.AFTER_BOTH)
+    # Set when the work is for one partner only (a safety check is assigned to each on their
+    # own); empty means every current partner of the couple.
+    only_partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     assigned_by = models.ForeignKey(
         Counselor, on_delete=models.SET_NULL, null=True, related_name="assignments"
     )
@@ -119,21 +150,29 @@ class Assignment(models.Model):
         return self.status == self.Status.ACTIVE
 
     def visibility_of(self, item: WorksheetItem) -> str:
-        """Who may see answers to `item` in this assignment. Safety items stay hidden."""
-        if item.visibility == WorksheetItem.Visibility.NEVER:
-            return item.visibility
+        """Who may see answers to `item` in this assignment. Items marked never shown, and
+        safety signals whatever the file says, stay hidden from the other partner."""
+        if item.visibility == WorksheetItem.Visibility.NEVER or item.is_safety_signal:
+            return WorksheetItem.Visibility.NEVER
         return self.visibility_overrides.get(item.key, item.visibility)
+
+    def partners_to_ask(self):
+        """The current partners this work is for."""
+        partners = Partner.objects.current().filter(couple_id=self.couple_id)
+        if self.only_partner_id is not None:
+            partners = partners.filter(pk=self.only_partner_id)
+        return partners
 
 
 class ResponseQuerySet(models.QuerySet):
+    def open(self):
+        """Not handed in yet: not started, or a draft."""
+        return self.filter(status__in=[Response.Status.NOT_STARTED, Response.Status.DRAFT])
+
     def overdue(self, now):
         """Not handed in, past due, and still wanted: the assignment has not been paused or
         cancelled."""
-        return self.filter(
-            status__in=[Response.Status.NOT_STARTED, Response.Status.DRAFT],
-            due_at__lt=now,
-            assignment__status=Assignment.Status.ACTIVE,
-        )
+        return self.open().filter(due_at__lt=now, assignment__status=Assignment.Status.ACTIVE)
 
 
 class Response(models.Model):
@@ -244,6 +283,7 @@ class Reminder(models.Model):
         OVERDUE_SECOND = "overdue_second", "Second overdue nudge"
         BEFORE_SESSION = "before_session", "Before the next session"
         COUNSELOR_ALERT = "counselor_alert", "Alert to the counselor after the last nudge"
+        SAFETY_NOTICE = "safety_notice", "Urgent notice to the counselors"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -264,6 +304,14 @@ class Reminder(models.Model):
     provider_id = models.CharField(max_length=200, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField()
+    # For an urgent notice to the counselors: the safety alert it tells them about.
+    alert = models.OneToOneField(
+        "therapy.Alert",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notice",
+    )
 
     objects = ReminderQuerySet.as_manager()
 
@@ -271,7 +319,12 @@ class Reminder(models.Model):
         ordering = ["due_at", "pk"]
         constraints = [
             # One message of each kind per response: a second row is impossible, not avoided.
-            models.UniqueConstraint(fields=["response", "kind"], name="one_reminder_per_kind"),
+            # Urgent notices are one per alert instead (the OneToOne key on `alert`).
+            models.UniqueConstraint(
+                fields=["response", "kind"],
+                condition=~Q(kind="safety_notice"),
+                name="one_reminder_per_kind",
+            ),
         ]
         indexes = [
             models.Index(

@@ -44,7 +44,7 @@ def open_occurrence(
 ) -> int:
     """One response per current partner, each with its reminders. Opening twice is a no-op."""
     created = 0
-    for partner in assignment.couple.partners.filter(removed_at__isnull=True):
+    for partner in assignment.partners_to_ask():
         response, is_new = Response.objects.get_or_create(
             assignment=assignment,
             partner=partner,

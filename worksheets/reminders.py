@@ -20,11 +20,12 @@ from clients.messaging import (
     OutgoingMessage,
     PermanentDeliveryError,
     TransientDeliveryError,
+    send_email,
     send_to_partner,
 )
 from clients.models import Partner
 from therapy.alerts import raise_delivery_alert, raise_missed_work_alert
-from therapy.models import CounselingSession
+from therapy.models import Alert, CounselingSession
 from worksheets.models import Reminder, Response
 from worksheets.scheduling import (
     QuietHours,
@@ -39,6 +40,9 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 _BACKOFF_BASE = dt.timedelta(minutes=1)
 _BACKOFF_CAP = dt.timedelta(hours=2)
+# Messages to the counselors rather than to the partner: the partner's quiet hours, opt-out and
+# nudge cap do not apply to them.
+STAFF_KINDS = {Reminder.Kind.COUNSELOR_ALERT, Reminder.Kind.SAFETY_NOTICE}
 NUDGE_KINDS = {
     Reminder.Kind.BEFORE_DUE,
     Reminder.Kind.DUE_DAY,
@@ -53,9 +57,7 @@ def quiet_hours_of(partner: Partner) -> QuietHours:
 
 
 def _row(response: Response, kind: str, due_at: dt.datetime, now: dt.datetime) -> Reminder:
-    channel = (
-        Partner.Channel.EMAIL if kind == Reminder.Kind.COUNSELOR_ALERT else response.partner.channel
-    )
+    channel = Partner.Channel.EMAIL if kind in STAFF_KINDS else response.partner.channel
     return Reminder(response=response, kind=kind, channel=channel, due_at=due_at, created_at=now)
 
 
@@ -102,6 +104,23 @@ def plan_before_session(
     return created[0] if created else None
 
 
+def plan_safety_notice(*, alert: Alert, now: dt.datetime) -> Reminder:
+    """The e-mail telling the couple's counselors that an urgent alert is waiting: an outbox
+    row due now, written in the transaction that raised the alert, and swept at once."""
+    from worksheets.tasks import request_sweep
+
+    notice = Reminder.objects.create(
+        response=alert.response,
+        kind=Reminder.Kind.SAFETY_NOTICE,
+        channel=Partner.Channel.EMAIL,
+        due_at=now,
+        alert=alert,
+        created_at=now,
+    )
+    request_sweep()
+    return notice
+
+
 _CLAIM_SQL = """
 UPDATE worksheets_reminder SET status = %(claimed)s, lease_until = %(lease_until)s
 WHERE id IN (
@@ -146,6 +165,9 @@ def claim_due_reminders(*, now: dt.datetime, limit: int) -> list[int]:
 
 def reason_not_to_send(reminder: Reminder) -> str:
     """Why this reminder is no longer wanted, or "" when it still is."""
+    if reminder.kind == Reminder.Kind.SAFETY_NOTICE:
+        # The counselors hear of an urgent alert whatever became of the worksheet.
+        return ""
     response = reminder.response
     partner = response.partner
     if response.is_submitted:
@@ -244,6 +266,8 @@ def send_reminder(*, reminder_id: int, now: dt.datetime) -> str:
         if reminder.kind == Reminder.Kind.COUNSELOR_ALERT:
             raise_missed_work_alert(response=reminder.response, now=now)
             return _record(reminder, status=Reminder.Status.SENT, sent_at=now)
+        if reminder.kind == Reminder.Kind.SAFETY_NOTICE:
+            return _deliver(reminder, now=now)
         partner = reminder.response.partner
         allowed_at = outside_quiet_hours(now, ZoneInfo(partner.time_zone), quiet_hours_of(partner))
         if allowed_at > now:
@@ -251,12 +275,34 @@ def send_reminder(*, reminder_id: int, now: dt.datetime) -> str:
         return _deliver(reminder, now=now)
 
 
+def compose_safety_notice(reminder: Reminder) -> OutgoingMessage:
+    """Says only that an urgent alert is waiting, with a link: no names, no answers."""
+    couple_id = reminder.response.assignment.couple_id
+    context = {"url": f"{settings.SITE_URL}/admin/clients/couple/{couple_id}/overview/"}
+    return OutgoingMessage(
+        subject="Urgent: an alert is waiting for you in the counselor dashboard",
+        body=render_to_string("worksheets/email/safety_notice.txt", context).strip() + "\n",
+        idempotency_key=f"reminder-{reminder.pk}",
+    )
+
+
+def counselor_addresses(reminder: Reminder) -> list[str]:
+    couple = reminder.response.assignment.couple
+    return sorted({c.user.email for c in couple.counselors.select_related("user") if c.user.email})
+
+
+def _provider_send(reminder: Reminder, *, now: dt.datetime) -> str:
+    if reminder.kind == Reminder.Kind.SAFETY_NOTICE:
+        return send_email(counselor_addresses(reminder), compose_safety_notice(reminder))
+    return send_to_partner(
+        reminder.response.partner, compose(reminder, now=now), channel=reminder.channel
+    )
+
+
 def _deliver(reminder: Reminder, *, now: dt.datetime) -> str:
     reminder.attempts += 1
     try:
-        provider_id = send_to_partner(
-            reminder.response.partner, compose(reminder, now=now), channel=reminder.channel
-        )
+        provider_id = _provider_send(reminder, now=now)
     except PermanentDeliveryError as error:
         return _fail(reminder, error=str(error), now=now)
     except TransientDeliveryError as error:

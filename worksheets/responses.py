@@ -5,9 +5,9 @@ import datetime as dt
 from django.db import transaction
 
 from clients.models import Partner
-from therapy.alerts import raise_score_alerts
+from therapy.alerts import raise_safety_alert, raise_score_alerts
 from worksheets.models import Assignment, Response, WorksheetItem, WorksheetTemplate
-from worksheets.reminders import cancel_open_reminders
+from worksheets.reminders import cancel_open_reminders, plan_safety_notice
 from worksheets.scoring import (
     CoupleResult,
     ScaleItem,
@@ -137,6 +137,7 @@ def save_draft(
     response.status = Response.Status.DRAFT
     response.updated_at = now
     response.save(update_fields=["answers", "withheld", "status", "updated_at"])
+    raise_safety_signals(response, now=now)
     return response
 
 
@@ -165,8 +166,29 @@ def submit_response(
     response.submitted_at = now
     response.save()
     cancel_open_reminders(response)
+    raise_safety_signals(response, now=now)
     _raise_alerts(response, now)
     return response
+
+
+def signalled_item_keys(response: Response) -> list[str]:
+    """The items whose saved answers count as a safety signal."""
+    return [
+        item.key
+        for item in response.assignment.template.items.all()
+        if item.signals_in(response.answers.get(item.key))
+    ]
+
+
+def raise_safety_signals(response: Response, *, now: dt.datetime) -> None:
+    """On every save, not only on submit (a frightened partner may never submit): a signal
+    raises an urgent alert and writes its notice to the counselors in the same transaction."""
+    keys = signalled_item_keys(response)
+    if not keys:
+        return
+    alert = raise_safety_alert(response=response, signal_keys=keys, now=now)
+    if alert is not None:
+        plan_safety_notice(alert=alert, now=now)
 
 
 def headline_figures(scores: dict) -> tuple[int | None, str]:

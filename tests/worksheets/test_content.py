@@ -55,7 +55,8 @@ def test_the_library_has_at_least_six_complete_worksheets():
         data = yaml.safe_load(path.read_text())
         for field in ("purpose", "instructions", "estimated_minutes", "counselor_notes"):
             assert data.get(field), f"{path.name} lacks {field}"
-        assert data.get("discussion_prompts"), path.name
+        # A safety check is never talked over together, so it has no joint prompts.
+        assert data.get("discussion_prompts") or data.get("safety_check"), path.name
         assert data["grounding"]["constructs"] or data["grounding"]["findings"], path.name
 
 

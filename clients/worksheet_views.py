@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from clients import portal
-from therapy.access import get_response_of_partner
+from therapy.access import get_response_of_partner, reveals_in_session, shared_view_for
 from worksheets.answers import answer_text
 from worksheets.forms import (
     AnswerForm,
@@ -23,8 +23,6 @@ from worksheets.forms import (
 )
 from worksheets.responses import (
     ResponseClosed,
-    couple_result,
-    other_partners_response,
     save_draft,
     shared_item_keys,
     submit_response,
@@ -181,32 +179,22 @@ def result(request, response_id):
     response = get_response_of_partner(request.partner, response_id)
     if not response.is_submitted:
         return redirect("portal:worksheet", response_id=response.pk)
+    shared = shared_view_for(response)
     context = {
         "response": response,
         "worksheet": response.assignment.template,
         "scores": response.scores,
-        **side_by_side(response),
+        # Kept for the session by the counselor's choice, or because joint work is paused:
+        # the page is the same either way.
+        "in_session": reveals_in_session(response.assignment),
+        "shared": shared,
+        "shared_rows": [
+            (item.prompt, _shown(item, mine), _shown(item, theirs))
+            for item, mine, theirs in (shared.rows if shared else [])
+        ],
     }
     return render(request, "clients/result.html", context)
 
 
-def side_by_side(response) -> dict:
-    """What each partner chose to share, once both have submitted; nothing kept private."""
-    together = couple_result(response)
-    if together is None:
-        return {}
-    other = other_partners_response(response)
-    items = list(response.assignment.template.items.all())
-    shareable = shared_item_keys(response.assignment, items)
-
-    def shown(resp, item):
-        if item.key in resp.withheld:
-            return "Kept private"
-        return answer_text(item, resp.answers.get(item.key))
-
-    rows = [
-        (item.prompt, shown(response, item), shown(other, item))
-        for item in items
-        if item.key in shareable
-    ]
-    return {"together": together, "other": other.partner, "shared_rows": rows}
+def _shown(item, answer) -> str:
+    return "Not shared" if answer is None else answer_text(item, answer)

@@ -13,6 +13,7 @@ from django.http import Http404
 from clients.models import Couple, Partner
 from therapy.models import AccessLog, Alert, CounselingSession, Counselor, Practice
 from worksheets.models import Assignment, Reminder, Response, WorksheetItem
+from worksheets.responses import other_partners_response
 from worksheets.scoring import BalanceGap, balance_gap, guess_accuracy
 
 
@@ -171,24 +172,13 @@ class SharedView:
     they_guessed_me: int | None
 
 
-def other_response_to_same_work(response: Response) -> Response | None:
-    return (
-        Response.objects.filter(
-            assignment_id=response.assignment_id, occurrence=response.occurrence
-        )
-        .exclude(partner_id=response.partner_id)
-        .select_related("partner")
-        .first()
-    )
-
-
 def shared_view_for(response: Response) -> SharedView | None:
     """The side-by-side view of a partner's own submitted `response`, or None when there is
     none to show: the other partner has not submitted, or answers are kept for the session
     (the counselor's choice, or joint work is paused: the partner cannot tell which)."""
     if not response.is_submitted or reveals_in_session(response.assignment):
         return None
-    other = other_response_to_same_work(response)
+    other = other_partners_response(response)
     if other is None or not other.is_submitted:
         return None
     items = list(response.assignment.template.items.all())

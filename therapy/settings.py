@@ -65,6 +65,8 @@ if PRODUCTION:
 
 # The public address of the site, used to build links in e-mails.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Where the portal's quick exit goes: an ordinary site that gives nothing away.
+QUICK_EXIT_URL = env_str("QUICK_EXIT_URL", "https://www.bbc.com/weather")
 
 INSTALLED_APPS = [
     "therapy.apps.TherapyAdminConfig",
@@ -111,6 +113,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "clients.context_processors.portal",
             ],
         },
     },

@@ -201,6 +201,9 @@ def compose(reminder: Reminder, *, now: dt.datetime) -> OutgoingMessage:
         "link": link_url(issue_link(partner=partner, now=now)),
         "link_days": settings.PORTAL_LINK_LIFETIME.days,
         "kind": reminder.kind,
+        # A safety check is never named in a message: a partner's phone may be seen by the
+        # other partner.
+        "neutral": response.assignment.template.is_safety_check,
         "overdue": response.is_overdue(now),
         "unsubscribe": unsubscribe_url(partner),
     }

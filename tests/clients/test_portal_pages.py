@@ -180,8 +180,8 @@ def test_after_both_submit_each_sees_what_the_other_shared_and_nothing_private(
     page = client.get(f"/portal/worksheets/{mine.pk}/result/").content.decode()
     assert "You and Alex" in page
     assert "Wide gap" in page  # 8 against 4
-    assert "You guessed Alex's answers 90% right." in page
-    assert "Alex guessed yours 100% right." in page
+    assert "You guessed Alex's shared answers 90% right." in page
+    assert "Alex guessed your answers 100% right." in page
     assert "A bit left out" in page  # Alex's shared answer
     assert "When you spend time together, how does it usually feel to you?" not in page
     assert SENTINEL not in page

@@ -4,16 +4,21 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from clients.models import Couple, Partner
+from therapy import access
 from therapy.dashboard import gap_series
-from therapy.models import CounselingSession
+from therapy.models import Alert, CounselingSession
+from worksheets.answers import answer_text
 from worksheets.models import Response, WorksheetItem
-from worksheets.responses import shared_item_keys
 
 READY_BEFORE = dt.timedelta(hours=24)
 LOOK_BACK = dt.timedelta(days=14)  # when there was no earlier session
 NOTE = (
     "Worksheet results are reflective exercises to talk over in session, "
     "not a diagnosis or a validated measure."
+)
+# Heads the counselor-only answers, on the page and on paper.
+PRIVATE_NOTE = (
+    "For you only: never shown to the other partner; do not read out in a joint session."
 )
 
 
@@ -26,6 +31,29 @@ class PartnerBrief:
     balance: int | None = None
 
 
+@dataclass(frozen=True)
+class UrgentAlert:
+    """An open safety alert, and the partner it is about: the one to see alone first."""
+
+    alert: Alert
+    partner_name: str
+
+    @property
+    def instruction(self) -> str:
+        return f"Speak with {self.partner_name} alone first"
+
+
+@dataclass(frozen=True)
+class PrivateAnswer:
+    """Something a partner told the counselor and no one else, in words."""
+
+    partner_name: str
+    worksheet: str
+    question: str
+    answer: str
+    handed_in: bool
+
+
 @dataclass
 class Brief:
     couple: Couple
@@ -35,15 +63,36 @@ class Brief:
     partners: list[PartnerBrief]
     gap: int | None
     gap_change: int | None
-    alerts: list
+    urgent_alerts: list[UrgentAlert]
+    alerts: list[Alert]  # the other open alerts
     shared_texts: list[tuple[str, str, str]]
-    prompts: list[tuple[str, str]]
+    private_answers: list[PrivateAnswer]
+    joint_work_paused: bool
+    prompts: list[tuple[str, str]]  # empty while joint work is paused
     note: str = NOTE
+    private_note: str = PRIVATE_NOTE
+
+    @property
+    def pause_note(self) -> str:
+        """Why there are no joint prompts, and what to do instead; blank when not paused."""
+        if not self.joint_work_paused:
+            return ""
+        why = [
+            "an urgent alert is open" if self.urgent_alerts else "",
+            "you chose individual work only" if self.couple.individual_work_only else "",
+        ]
+        return (
+            f"Joint work is paused: {' and '.join(w for w in why if w)}. "
+            "No joint discussion prompts are listed. See each partner on their own in "
+            "individual sessions first, and go back to joint work only once you judge it safe."
+        )
 
 
 def session_brief(couple: Couple, *, now: dt.datetime) -> Brief:
-    """What happened since the last session, for the next one: work done and still open,
-    score changes, the partners' gap, open alerts, shared written answers, and prompts."""
+    """What happened since the last session, for the next one: urgent alerts first, work
+    done and still open, score changes, the partners' gap, the other open alerts, shared
+    written answers, what partners told the counselor privately, and prompts (none while
+    joint work is paused). A fixed number of queries, whatever the couple's history."""
     session = couple.sessions.filter(starts_at__gt=now).select_related("counselor__user").first()
     previous = couple.sessions.filter(starts_at__lte=now).order_by("-starts_at").first()
     since = previous.starts_at if previous else now - LOOK_BACK
@@ -69,6 +118,10 @@ def session_brief(couple: Couple, *, now: dt.datetime) -> Brief:
     for partner_id, summary in partners.items():
         summary.changes = _score_changes([r for r in recent if r.partner_id == partner_id])
     gaps = gap_series(responses)
+    open_alerts = list(
+        couple.alerts.filter(acknowledged_at__isnull=True).select_related("response__partner")
+    )
+    paused = access.joint_work_paused(couple)
     return Brief(
         couple=couple,
         session=session,
@@ -77,10 +130,21 @@ def session_brief(couple: Couple, *, now: dt.datetime) -> Brief:
         partners=list(partners.values()),
         gap=gaps[-1].gap if gaps else None,
         gap_change=gaps[-1].gap - gaps[-2].gap if len(gaps) > 1 else None,
-        alerts=list(couple.alerts.filter(acknowledged_at__isnull=True)),
+        urgent_alerts=[_urgent(alert) for alert in open_alerts if alert.is_urgent],
+        alerts=[alert for alert in open_alerts if not alert.is_urgent],
         shared_texts=_shared_texts(recent),
-        prompts=_prompts(recent),
+        private_answers=_private_answers(recent),
+        joint_work_paused=paused,
+        # Clinical rule: while a partner may be unsafe at home, or the counselor chose
+        # individual work, the brief suggests nothing to talk over together.
+        prompts=[] if paused else _prompts(recent),
     )
+
+
+def _urgent(alert: Alert) -> UrgentAlert:
+    # A safety alert always comes from a response; "the partner concerned" is only a guard.
+    partner = alert.response.partner if alert.response else None
+    return UrgentAlert(alert, partner.display_name if partner else "the partner concerned")
 
 
 def _score_changes(responses: list[Response]) -> list[tuple[str, float]]:
@@ -103,18 +167,30 @@ def _score_changes(responses: list[Response]) -> list[tuple[str, float]]:
 
 
 def _shared_texts(responses: list[Response]) -> list[tuple[str, str, str]]:
-    """Written answers the partner chose to share: what is worth talking about together."""
+    """Written answers the other partner may see: what is worth talking about together."""
     texts = []
     for response in responses:
         if not response.is_submitted:
             continue
         items = list(response.assignment.template.items.all())
-        shared = shared_item_keys(response.assignment, items) - set(response.withheld)
+        visible = access.answers_visible_to_partner(response, items)
         for item in items:
-            answer = response.answers.get(item.key)
-            if item.kind == WorksheetItem.Kind.TEXT and item.key in shared and answer:
-                texts.append((response.partner.display_name, item.prompt, answer))
+            if item.kind == WorksheetItem.Kind.TEXT and item.key in visible:
+                texts.append((response.partner.display_name, item.prompt, visible[item.key]))
     return texts
+
+
+def _private_answers(responses: list[Response]) -> list[PrivateAnswer]:
+    return [
+        PrivateAnswer(
+            partner_name=found.partner.display_name,
+            worksheet=found.worksheet,
+            question=found.item.prompt,
+            answer=answer_text(found.item, found.answer),
+            handed_in=found.handed_in,
+        )
+        for found in access.counselor_only_answers(responses)
+    ]
 
 
 def _prompts(responses: list[Response]) -> list[tuple[str, str]]:

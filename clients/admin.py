@@ -10,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 
 from clients.forms import (
     AssignWorksheetForm,
+    FollowUpForm,
     PartnerAdminForm,
     ScheduleSessionForm,
     chosen_template,
@@ -18,13 +19,13 @@ from clients.links import revoke_links
 from clients.models import Couple, Partner
 from therapy import access, dashboard
 from therapy.admin_site import ScopedAdmin
-from therapy.alerts import acknowledge
+from therapy.alerts import AcknowledgementError, acknowledge
 from therapy.brief import session_brief
 from therapy.brief_pdf import render_brief_pdf
 from therapy.charts import couple_charts
 from therapy.notes import CounselorNoteForm, add_note
 from therapy.sessions import SessionError, schedule_session
-from worksheets.assignments import AssignmentError, assign_worksheet
+from worksheets.assignments import AssignmentError, assign_to_partners
 from worksheets.reminders import reschedule_partner
 
 
@@ -89,7 +90,7 @@ class CoupleAdmin(ScopedAdmin):
         )
 
     def get_fields(self, request, obj=None):
-        fields = ["label", "status"]
+        fields = ["label", "status", "individual_work_only"]
         if access.is_operator(request.user):
             fields += ["practice", "counselors"]
         return [*fields, "upcoming_sessions", "worksheet_progress"] if obj else fields
@@ -204,21 +205,19 @@ class CoupleAdmin(ScopedAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def overview_view(self, request, object_id):
-        """The couple's page: charts, timeline, deliveries, answers, notes, alerts."""
+        """The couple's page: urgent alerts first, then charts, timeline, deliveries,
+        answers, notes, alerts."""
         couple = access.get_couple_for(request.user, object_id)
         now = timezone.now()
         counselor = access.counselor_for(request.user)
+        refused = None
         if request.method == "POST" and "acknowledge" in request.POST:
             if counselor is None:
                 raise PermissionDenied
-            alert_id = request.POST["acknowledge"]
-            # Only this couple's alerts: the couple is already scoped to the user.
-            if alert_id.isdigit() and acknowledge(
-                alerts=couple.alerts.filter(pk=int(alert_id)), counselor=counselor, now=now
-            ):
-                messages.success(request, "Alert acknowledged.")
-            return redirect("admin:clients_couple_overview", couple.pk)
-        note_form = CounselorNoteForm(request.POST or None)
+            refused = self._acknowledge(request, couple, counselor, now)
+            if refused is None:
+                return redirect("admin:clients_couple_overview", couple.pk)
+        note_form = CounselorNoteForm(request.POST if refused is None else None)
         if request.method == "POST" and counselor and note_form.is_valid():
             add_note(
                 couple=couple, counselor=counselor, text=note_form.cleaned_data["text"], now=now
@@ -227,17 +226,58 @@ class CoupleAdmin(ScopedAdmin):
             return redirect("admin:clients_couple_overview", couple.pk)
         access.record_view(request, couple, "couple overview", now)
         detail = dashboard.couple_detail(couple, now=now)
+        # A refused follow-up note comes back as typed, with its error.
+        sent_back = {refused.alert.pk: refused} if refused is not None else {}
         context = {
             **self.admin_site.each_context(request),
             "title": couple.label,
             "detail": detail,
+            "urgent_alerts": [
+                (urgent, sent_back.get(urgent.alert.pk) or FollowUpForm(alert=urgent.alert))
+                for urgent in detail.urgent_alerts
+            ],
             "charts": couple_charts(detail),
             "note_form": note_form,
             "can_write_notes": counselor is not None,
             "opts": self.model._meta,
             "now": now,
         }
-        return TemplateResponse(request, "admin/clients/couple/overview.html", context)
+        return TemplateResponse(
+            request,
+            "admin/clients/couple/overview.html",
+            context,
+            status=400 if refused is not None else 200,
+        )
+
+    @staticmethod
+    def _acknowledge(request, couple, counselor, now) -> FollowUpForm | None:
+        """Acknowledge one of this couple's open alerts from its page, with the counselor's
+        follow-up note. Returns the form, with its error, when it was refused."""
+        alert_id = request.POST["acknowledge"]
+        # Only this couple's alerts: the couple is already scoped to the user.
+        alert = (
+            couple.alerts.filter(pk=int(alert_id), acknowledged_at__isnull=True).first()
+            if alert_id.isdigit()
+            else None
+        )
+        if alert is None:
+            messages.info(request, "That alert is no longer open.")
+            return None
+        form = FollowUpForm(request.POST, alert=alert)
+        if form.is_valid():
+            try:
+                acknowledge(
+                    alerts=couple.alerts.filter(pk=alert.pk),
+                    counselor=counselor,
+                    now=now,
+                    note=form.cleaned_data["note"],
+                )
+            except AcknowledgementError as error:
+                form.add_error("note", str(error))
+            else:
+                messages.success(request, "Alert acknowledged.")
+                return None
+        return form
 
     def brief_view(self, request, object_id):
         couple = access.get_couple_for(request.user, object_id)
@@ -322,29 +362,27 @@ class CoupleAdmin(ScopedAdmin):
         template = chosen_template(request.POST or request.GET)
         form = AssignWorksheetForm(
             request.POST if request.POST.get("confirm") else None,
-            practice_time_zone=couple.practice.time_zone,
+            couple=couple,
             template=template,
         )
         if form.is_bound and form.is_valid():
             try:
-                assignment = assign_worksheet(
+                assignments = assign_to_partners(
                     couple=couple,
                     template=form.cleaned_data["template"],
+                    partner=form.cleaned_data["for_partner"],
                     due_at=form.due_at(),
                     assigned_by=access.counselor_for(request.user),
                     visibility_overrides=form.visibility_overrides(),
                     reminder_plan=form.reminder_plan(),
+                    reveal=form.cleaned_data["reveal"],
                     now=timezone.now(),
                     **form.repetition(),
                 )
             except AssignmentError as error:
                 form.add_error(None, str(error))
             else:
-                messages.success(
-                    request,
-                    f"“{assignment.template.title}” assigned. Both partners will get an "
-                    "e-mail with their personal link.",
-                )
+                messages.success(request, assigned_message(assignments))
                 return redirect("admin:clients_couple_change", couple.pk)
         context = {
             **self.admin_site.each_context(request),
@@ -354,4 +392,34 @@ class CoupleAdmin(ScopedAdmin):
             "template": template,
             "opts": self.model._meta,
         }
-        return TemplateResponse(request, "admin/clients/couple/assign.html", context)
+        return TemplateResponse(
+            request,
+            "admin/clients/couple/assign.html",
+            context,
+            status=400 if form.is_bound and form.errors else 200,
+        )
+
+
+def assigned_message(assignments) -> str:
+    """Who was asked, and how each will hear of it: the invitation goes by their channel."""
+    responses = [
+        response
+        for assignment in assignments
+        for response in assignment.responses.select_related("partner").order_by("partner_id")
+    ]
+    by_channel: dict[str, list[str]] = {}
+    for response in responses:
+        by_channel.setdefault(response.partner.channel, []).append(response.partner.display_name)
+    news = " ".join(
+        f"{' and '.join(names)} will {'each ' if len(names) > 1 else ''}get "
+        f"{'a text message' if channel == Partner.Channel.SMS else 'an e-mail'} "
+        "with their personal link."
+        for channel, names in by_channel.items()
+    )
+    title = assignments[0].template.title
+    if len(assignments) > 1:
+        return (
+            f"“{title}” assigned to each partner separately: neither is told about the "
+            f"other's. {news}"
+        )
+    return f"“{title}” assigned. {news}"

@@ -1,10 +1,14 @@
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.utils import timezone
 
-from clients.models import Partner
+from clients.models import Couple, Partner
+from therapy.models import Practice
 from therapy.timezones import time_zone_choices
 from worksheets.library import latest_templates
 from worksheets.models import Assignment, WorksheetItem, WorksheetTemplate
@@ -46,6 +50,25 @@ class PartnerAdminForm(forms.ModelForm):
 class AssignWorksheetForm(forms.Form):
     template = forms.ModelChoiceField(
         queryset=WorksheetTemplate.objects.none(), label="Worksheet", empty_label=None
+    )
+    for_partner = forms.ModelChoiceField(
+        queryset=Partner.objects.none(),
+        label="Who is it for?",
+        required=False,
+        blank=True,
+        empty_label="Both partners",
+        widget=forms.RadioSelect,
+        error_messages={
+            "invalid_choice": "Choose both partners, or one of this couple's current partners."
+        },
+    )
+    reveal = forms.ChoiceField(
+        label="When do partners see each other's shared answers?",
+        choices=Assignment.Reveal.choices,
+        initial=Assignment.Reveal.AFTER_BOTH,
+        widget=forms.RadioSelect,
+        help_text="In session, neither partner sees the other's shared answers in the portal: "
+        "you go through them together.",
     )
     due_date = forms.DateField(
         label="Due date",
@@ -125,14 +148,23 @@ class AssignWorksheetForm(forms.Form):
         "before_session_hours",
     )
     REPEAT_FIELDS = ("recurrence", "interval_days", "repeat_until", "max_occurrences")
+    AUDIENCE_FIELDS = ("for_partner", "reveal")
 
-    def __init__(self, *args, practice_time_zone: str, template=None, **kwargs):
+    def __init__(self, *args, couple: Couple, template=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.zone = ZoneInfo(practice_time_zone)
+        self.zone = ZoneInfo(couple.practice.time_zone)
         self.fields["template"].queryset = latest_templates().order_by("title")
+        # A partner of another couple, or one no longer in this one, is not a valid choice.
+        self.fields["for_partner"].queryset = Partner.objects.current().filter(couple=couple)
         self.adjustable_items = []
         if template is not None:
             self.fields["template"].initial = template.pk
+            self.fields["for_partner"].help_text = (
+                "A safety check for both partners goes to each of them separately, as work of "
+                "their own: neither partner is told about the other's."
+                if template.is_safety_check
+                else "Work for one partner is sent to that partner only."
+            )
             self._add_visibility_fields(template)
 
     def _add_visibility_fields(self, template):
@@ -211,6 +243,9 @@ class AssignWorksheetForm(forms.Form):
     def plan_fields(self):
         return [self[name] for name in self.PLAN_FIELDS]
 
+    def audience_fields(self):
+        return [self[name] for name in self.AUDIENCE_FIELDS]
+
     def repeat_fields(self):
         return [self[name] for name in self.REPEAT_FIELDS]
 
@@ -221,6 +256,27 @@ def chosen_template(data) -> WorksheetTemplate | None:
         return latest_templates().get(pk=int(data.get("template", "")))
     except (ValueError, WorksheetTemplate.DoesNotExist):
         return None
+
+
+class FollowUpForm(forms.Form):
+    """What the counselor did about an alert, kept with it when they acknowledge it. Only an
+    urgent alert requires it (therapy.alerts.acknowledge refuses one without)."""
+
+    note = forms.CharField(
+        label="What did you do to follow up?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept with the alert, with your name and the time, in the safety follow-ups.",
+        error_messages={
+            "required": "Write what you did to follow up: an urgent alert is acknowledged "
+            "only with a note."
+        },
+    )
+
+    def __init__(self, *args, alert, **kwargs):
+        super().__init__(*args, prefix=f"alert-{alert.pk}", **kwargs)
+        self.alert = alert
+        self.fields["note"].required = alert.is_urgent
 
 
 class ScheduleSessionForm(forms.Form):
@@ -294,3 +350,98 @@ class NewLinkForm(forms.Form):
     email = forms.EmailField(
         label="Your e-mail address", error_messages={"invalid": "Please enter an e-mail address."}
     )
+
+
+PHONE = re.compile(r"[0-9+()./\- ]+")
+MAX_SUPPORT_CONTACTS = 20
+
+
+def support_contacts_text(contacts: list[dict]) -> str:
+    """The practice's support contacts as the practice page edits them, one a line."""
+    lines = []
+    for contact in contacts:
+        parts = [contact.get("name", ""), contact.get("phone", ""), contact.get("url", "")]
+        lines.append(" | ".join(parts if parts[2] else parts[:2]))
+    return "\n".join(lines)
+
+
+def parse_support_contact(line: str) -> dict:
+    """One line "Name | phone | https://link" as a contact; the phone or the link may be left
+    out, not both. "Name | https://link" is read as a link."""
+    parts = [part.strip() for part in line.split("|")]
+    if len(parts) > 3:
+        raise ValidationError("write at most three parts: name | phone | link.")
+    if len(parts) == 2 and ("://" in parts[1] or parts[1].lower().startswith("www.")):
+        parts.insert(1, "")
+    name, phone, url = [*parts, "", ""][:3]
+    if not name:
+        raise ValidationError("start with the name of the service.")
+    if len(name) > 120:
+        raise ValidationError("keep the name under 120 characters.")
+    if not phone and not url:
+        raise ValidationError("add a phone number or a link, or both.")
+    if phone and (not PHONE.fullmatch(phone) or not any(c.isdigit() for c in phone)):
+        raise ValidationError(
+            "a phone number has digits, and otherwise only spaces and + ( ) - . /"
+        )
+    if len(phone) > 32:
+        raise ValidationError("keep the phone number under 32 characters.")
+    if url:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError:
+            raise ValidationError(
+                "a link is a full web address starting with https:// or http://."
+            ) from None
+    return {"name": name, "phone": phone, "url": url}
+
+
+class SupportResourcesForm(forms.ModelForm):
+    """The practice's support message and contacts: shown in the portal to a partner whose
+    answers raised a safety signal, and to no one else (clients/_support.html)."""
+
+    support_contacts = forms.CharField(
+        label="Support contacts",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="One a line: Name | phone | https://link. Leave out the phone or the link if "
+        "there is none, but give at least one. For example: "
+        "Domestic abuse helpline | 0800 200 0247 | https://example.org/help",
+    )
+
+    class Meta:
+        model = Practice
+        fields = ["support_message", "support_contacts"]
+        labels = {"support_message": "Message"}
+        help_texts = {
+            "support_message": "What the partner reads first, above the contacts.",
+        }
+        widgets = {"support_message": forms.Textarea(attrs={"rows": 4})}
+        error_messages = {
+            "support_message": {"required": "Write the message the partner reads first."}
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["support_contacts"] = support_contacts_text(self.instance.support_contacts)
+
+    def clean_support_message(self):
+        message = self.cleaned_data["support_message"]
+        if len(message) > 2000:
+            raise forms.ValidationError("Keep the message under 2000 characters.")
+        return message
+
+    def clean_support_contacts(self):
+        contacts, problems = [], []
+        for number, line in enumerate(self.cleaned_data["support_contacts"].splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                contacts.append(parse_support_contact(line))
+            except ValidationError as error:
+                problems.append(f"Line {number} (“{line.strip()}”): {error.messages[0]}")
+        if problems:
+            raise forms.ValidationError(problems)
+        if len(contacts) > MAX_SUPPORT_CONTACTS:
+            raise forms.ValidationError(f"List at most {MAX_SUPPORT_CONTACTS} contacts.")
+        return contacts

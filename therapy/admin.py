@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from therapy import access
 from therapy.admin_site import ScopedAdmin
@@ -12,8 +14,13 @@ from therapy.models import AccessLog, Alert, CounselingSession, Counselor, Pract
 
 @admin.register(Practice)
 class PracticeAdmin(admin.ModelAdmin):
-    list_display = ["name", "time_zone"]
+    list_display = ["name", "time_zone", "practice_page"]
     search_fields = ["name"]
+
+    @admin.display(description="Figures and support resources")
+    def practice_page(self, practice):
+        url = reverse("admin:practice")
+        return format_html('<a href="{}?practice={}">Practice page</a>', url, practice.pk)
 
 
 @admin.register(Counselor)
@@ -24,25 +31,72 @@ class CounselorAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user"]
 
 
+class UrgencyFilter(admin.SimpleListFilter):
+    title = "urgency"
+    parameter_name = "urgent"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Urgent"), ("no", "Not urgent")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(kind=Alert.Kind.SAFETY)
+        if self.value() == "no":
+            return queryset.exclude(kind=Alert.Kind.SAFETY)
+        return queryset
+
+
 @admin.register(Alert)
 class AlertAdmin(ScopedAdmin):
     scope = staticmethod(access.alerts_for)
-    list_display = ["couple", "kind", "reason", "created_at", "acknowledged_at"]
-    list_select_related = ["couple"]
-    list_filter = [("acknowledged_at", admin.EmptyFieldListFilter), "kind"]
+    list_display = [
+        "couple",
+        "kind",
+        "reason",
+        "created_at",
+        "acknowledged_at",
+        "acknowledged_by",
+        "couple_page",
+    ]
+    list_select_related = ["couple", "acknowledged_by__user"]
+    list_filter = [("acknowledged_at", admin.EmptyFieldListFilter), UrgencyFilter, "kind"]
     actions = ["acknowledge_selected"]
-    fields = ["couple", "kind", "reason", "created_at", "acknowledged_at", "acknowledged_by"]
+    fields = [
+        "couple",
+        "kind",
+        "reason",
+        "created_at",
+        "acknowledged_at",
+        "acknowledged_by",
+        "follow_up_note",
+    ]
     readonly_fields = fields
 
     def has_change_permission(self, request, obj=None):
         return access.can_use_dashboard(request.user)
 
+    @admin.display(description="Couple's page")
+    def couple_page(self, alert):
+        url = reverse("admin:clients_couple_overview", args=[alert.couple_id])
+        return format_html('<a href="{}">Open {}</a>', url, alert.couple.label)
+
     @admin.action(description="Acknowledge the selected alerts")
     def acknowledge_selected(self, request, queryset):
+        # An urgent alert needs a note on the follow-up, written on the couple's page; the
+        # others selected are acknowledged all the same.
+        urgent = queryset.filter(kind=Alert.Kind.SAFETY, acknowledged_at__isnull=True).count()
         count = acknowledge(
-            alerts=queryset, counselor=access.counselor_for(request.user), now=timezone.now()
+            alerts=queryset.exclude(kind=Alert.Kind.SAFETY),
+            counselor=access.counselor_for(request.user),
+            now=timezone.now(),
         )
         messages.success(request, f"{count} alert(s) acknowledged.")
+        if urgent:
+            messages.warning(
+                request,
+                f"{urgent} urgent alert(s) not acknowledged: acknowledge urgent alerts on the "
+                "couple's page, with a note on what you did to follow up.",
+            )
 
 
 @admin.register(CounselingSession)

@@ -19,8 +19,9 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
+from clients.forms import SupportResourcesForm
 from therapy import access, dashboard, outbox, two_factor
-from therapy.models import Counselor
+from therapy.models import Counselor, Practice
 
 
 class CodeForm(forms.Form):
@@ -138,13 +139,34 @@ class CounselorAdminSite(admin.AdminSite):
         ]
 
     def practice_view(self, request):
-        """Practice totals and each counselor's caseload, for the practice's admins."""
+        """Practice totals, each counselor's caseload, and the support resources shown to a
+        partner who raised a safety signal: for the practice's admins, and for operators,
+        who name the practice (?practice=<id>, linked from the list of practices)."""
         counselor = access.counselor_for(request.user)
-        if counselor is None or not counselor.is_practice_admin:
+        chosen = request.GET.get("practice", "")
+        if access.is_operator(request.user) and chosen.isdigit():
+            practice = Practice.objects.filter(pk=int(chosen)).first()
+            if practice is None:
+                raise Http404("No such practice.")
+        elif counselor is not None and counselor.is_practice_admin:
+            practice = counselor.practice
+        elif access.is_operator(request.user):
+            return redirect("admin:therapy_practice_changelist")
+        else:
             raise Http404("Only practice admins see the practice's figures.")
-        totals = dashboard.practice_totals(counselor.practice, now=timezone.now())
-        context = {**self.each_context(request), "title": counselor.practice.name, "totals": totals}
-        return TemplateResponse(request, "admin/practice.html", context)
+        form = SupportResourcesForm(request.POST or None, instance=practice)
+        if request.method == "POST" and form.is_valid():
+            form.save()
+            messages.success(request, "Support resources saved.")
+            return redirect(request.get_full_path())
+        context = {
+            **self.each_context(request),
+            "title": practice.name,
+            "totals": dashboard.practice_totals(practice, now=timezone.now()),
+            "support_form": form,
+        }
+        status = 400 if form.is_bound and form.errors else 200
+        return TemplateResponse(request, "admin/practice.html", context, status=status)
 
     def preferences_view(self, request):
         """A counselor's own settings: for now, whether alerts also come by e-mail."""

@@ -17,9 +17,7 @@ NOTE = (
     "not a diagnosis or a validated measure."
 )
 # Heads the counselor-only answers, on the page and on paper.
-PRIVATE_NOTE = (
-    "For you only: never shown to the other partner; do not read out in a joint session."
-)
+PRIVATE_NOTE = "For you only: never shown to the other partner; do not read out in a joint session."
 
 
 @dataclass

@@ -17,6 +17,7 @@ from django.db.models.expressions import Star
 from clients.models import Couple, Partner
 from therapy import access
 from therapy.models import Alert, CounselingSession
+from worksheets.answers import answer_text
 from worksheets.models import Assignment, Reminder, Response
 
 # "This period": the worksheets due in the last two weeks or still to come.
@@ -210,15 +211,24 @@ class Attention:
     overdue_responses: int
     open_alerts: int
     latest_alerts: list
+    # Every open safety alert, newest first: each asks to see one partner alone.
+    urgent_alerts: list
 
 
 def needs_attention(user, *, now: dt.datetime) -> Attention:
-    """What the counselor should look at first: four queries, whatever the caseload."""
+    """What the counselor should look at first: five queries, whatever the caseload.
+
+    Urgent alerts are all listed, not only the latest few: none may drop out of sight."""
     failed = access.reminders_for(user).filter(status=Reminder.Status.FAILED).count()
     overdue = access.responses_for(user).overdue(now).count()
     open_alerts = access.alerts_for(user).filter(acknowledged_at__isnull=True)
     latest = list(open_alerts.select_related("couple")[:LATEST_ALERTS])
-    return Attention(failed, overdue, open_alerts.count(), latest)
+    urgent = list(
+        open_alerts.filter(kind=Alert.Kind.SAFETY)
+        .select_related("couple", "response__partner")
+        .order_by("-created_at", "-pk")
+    )
+    return Attention(failed, overdue, open_alerts.count(), latest, urgent)
 
 
 @dataclass
@@ -227,6 +237,17 @@ class SubscaleChart:
     label: str
     maximum: int
     series: list  # [(partner, [(submitted_at, score), ...])]
+
+
+@dataclass(frozen=True)
+class SafetyAlert:
+    """A safety alert with what raised it: the questions that signalled and the partner's
+    answers to them. The counselor reads them; the other partner never does."""
+
+    alert: Alert
+    partner: Partner | None
+    worksheet: str
+    signals: list[tuple[str, str]]  # (question, the answer in words)
 
 
 @dataclass
@@ -240,7 +261,12 @@ class CoupleDetail:
     reminders_sent: dict[int, int]
     reminders_failed: dict[int, int]
     notes: list
-    alerts: list
+    alerts: list  # every open alert, urgent ones included
+    urgent_alerts: list[SafetyAlert]  # open, newest first
+    safety_follow_ups: list[SafetyAlert]  # acknowledged, the latest acknowledged first
+    # What partners told the counselor privately, each with the answer in words.
+    private_answers: list[tuple[access.CounselorOnlyAnswer, str]]
+    joint_work_paused: bool
 
     @property
     def deliveries(self) -> list[tuple[Partner, int, int]]:
@@ -249,13 +275,33 @@ class CoupleDetail:
             for p in self.partners
         ]
 
+    @property
+    def other_alerts(self) -> list[Alert]:
+        return [alert for alert in self.alerts if not alert.is_urgent]
+
+
+def _safety_alert(alert: Alert, responses: dict[int, Response]) -> SafetyAlert:
+    response = responses.get(alert.response_id)
+    if response is None:
+        return SafetyAlert(alert, None, "", [])
+    items = {item.key: item for item in response.assignment.template.items.all()}
+    signals = [
+        (items[key].prompt, answer_text(items[key], response.answers.get(key)))
+        for key in alert.signal_keys
+        if key in items
+    ]
+    return SafetyAlert(alert, response.partner, response.assignment.template.title, signals)
+
 
 def couple_detail(couple: Couple, *, now: dt.datetime) -> CoupleDetail:
-    """Everything on a couple's page, in a fixed number of queries whatever its history."""
-    partners = [p for p in couple.partners.all() if p.removed_at is None]
+    """Everything on a couple's page, in a fixed number of queries whatever its history:
+    partners, responses, their worksheets' items, reminder counts, notes, alerts, and
+    whether joint work is paused."""
+    partners = list(couple.partners.current())
     responses = list(
         Response.objects.filter(assignment__couple=couple)
         .select_related("assignment__template", "partner")
+        .prefetch_related("assignment__template__items")
         .order_by("-due_at", "partner_id")
     )
     submitted = sorted((r for r in responses if r.is_submitted), key=lambda r: r.submitted_at)
@@ -279,6 +325,19 @@ def couple_detail(couple: Couple, *, now: dt.datetime) -> CoupleDetail:
             sent[row["response__partner_id"]] += row["n"]
         if row["status"] == Reminder.Status.FAILED:
             failed[row["response__partner_id"]] += row["n"]
+    # Open alerts, and every safety alert ever raised: acknowledged ones are the record of
+    # what was done about each.
+    alerts = list(
+        couple.alerts.filter(Q(acknowledged_at__isnull=True) | Q(kind=Alert.Kind.SAFETY))
+        .select_related("acknowledged_by__user")
+        .order_by("-created_at", "-pk")
+    )
+    by_pk = {response.pk: response for response in responses}
+    followed_up = sorted(
+        (a for a in alerts if a.is_urgent and not a.is_open),
+        key=lambda a: a.acknowledged_at,
+        reverse=True,
+    )
     return CoupleDetail(
         couple=couple,
         partners=partners,
@@ -296,7 +355,14 @@ def couple_detail(couple: Couple, *, now: dt.datetime) -> CoupleDetail:
         reminders_sent=dict(sent),
         reminders_failed=dict(failed),
         notes=list(couple.notes.select_related("counselor__user")[:20]),
-        alerts=list(couple.alerts.filter(acknowledged_at__isnull=True)),
+        alerts=[alert for alert in alerts if alert.is_open],
+        urgent_alerts=[_safety_alert(a, by_pk) for a in alerts if a.is_urgent and a.is_open],
+        safety_follow_ups=[_safety_alert(alert, by_pk) for alert in followed_up],
+        private_answers=[
+            (answer, answer_text(answer.item, answer.answer))
+            for answer in access.counselor_only_answers(responses)
+        ],
+        joint_work_paused=access.joint_work_paused(couple),
     )
 
 

@@ -44,6 +44,8 @@ def visibility_as_in_template(template):
             f"visibility__{item.key}": item.visibility
             for item in template.items.exclude(visibility="never")
         },
+        "for_partner": "",
+        "reveal": "after_both",
         "recurrence": "once",
         "interval_days": "7",
         "before_due_hours": "48",
@@ -119,7 +121,7 @@ def test_a_counselor_assigns_a_worksheet_with_a_due_date(client, maya, couple, c
         },
         follow=True,
     )
-    assert "assigned. Both partners will get an e-mail" in response.content.decode()
+    assert "assigned. Sam and Alex will each get an e-mail" in response.content.decode()
     assignment = Assignment.objects.get(couple=couple)
     assert assignment.assigned_by == maya
     local_due = assignment.due_at.astimezone(ZoneInfo(maya.practice.time_zone))

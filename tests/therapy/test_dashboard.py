@@ -147,9 +147,10 @@ def test_the_home_runs_a_fixed_number_of_queries(
     login(client, maya)
     # Session, user, counselor and practice (time zone); the caseload: couples with their
     # figures, partners with theirs; what needs attention: failed reminders, overdue
-    # responses, the latest open alerts and their number; and the app list's permission
-    # checks (the user's own and their groups').
-    with django_assert_num_queries(12):
+    # responses, the latest open alerts and their number, and every open urgent alert with
+    # its couple and partner; and the app list's permission checks (the user's own and
+    # their groups').
+    with django_assert_num_queries(13):
         page = client.get("/admin/")
     assert page.content.decode().count("Page 1 of") == (1 if couples > 25 else 0)
 
@@ -166,8 +167,10 @@ def test_the_couple_page_runs_a_fixed_number_of_queries(
     login(client, maya)
     url = reverse("admin:clients_couple_overview", args=[couple.pk])
     # Session, user, counselor and practice, counselor (scoping), the couple, the access-log
-    # row, partners, responses, reminder counts, notes, alerts, and the sidebar's checks.
-    with django_assert_num_queries(13):
+    # row, partners, responses, their worksheets' items (for what partners told the counselor
+    # privately and the answers behind urgent alerts), reminder counts, notes, open and safety
+    # alerts, whether joint work is paused, and the sidebar's checks.
+    with django_assert_num_queries(15):
         page = client.get(url)
     assert page.content.decode().count("Your time map</a>") == 2 * weeks
 

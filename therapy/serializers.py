@@ -101,6 +101,13 @@ class BriefSerializer(serializers.Serializer):
         session = brief.session
         return {
             "couple": {"id": brief.couple.pk, "label": brief.couple.label},
+            # First, as on the page: open safety alerts, each a partner to see alone first.
+            # Like the rest of the API, they carry no answers.
+            "urgent_alerts": [
+                {**AlertSerializer(urgent.alert).data, "instruction": urgent.instruction}
+                for urgent in brief.urgent_alerts
+            ],
+            "joint_work_paused": brief.joint_work_paused,
             "session": (
                 {"starts_at": _when(session.starts_at), "counselor": session.counselor.display_name}
                 if session

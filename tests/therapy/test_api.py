@@ -52,6 +52,43 @@ def test_the_brief_has_the_shared_answers_and_the_gap(client, maya, history):
     assert "not a diagnosis" in body["note"]
 
 
+def test_the_brief_leads_with_urgent_alerts_and_carries_no_private_answer(
+    client, maya, history, library, now
+):
+    import datetime as dt
+
+    from worksheets.assignments import assign_worksheet
+    from worksheets.responses import save_draft
+
+    sam = history.partners.order_by("pk")[0]
+    check = assign_worksheet(
+        couple=history,
+        template=library.get(slug="safety-check"),
+        due_at=now + dt.timedelta(days=2),
+        assigned_by=maya,
+        now=now,
+        for_partner=sam,
+    )
+    save_draft(
+        response_id=check.responses.get().pk,
+        partner=sam,
+        answers={"felt_scared": "often", "anything_else": "PRIVATE-SENTINEL-4410"},
+        now=now,
+        item_keys={"felt_scared", "anything_else"},
+    )
+    login(client, maya)
+    body = client.get(brief_url(history)).json()
+    assert list(body)[1] == "urgent_alerts"
+    [urgent] = body["urgent_alerts"]
+    assert urgent["instruction"] == "Speak with Sam alone first"
+    assert urgent["kind"] == "safety"
+    assert body["joint_work_paused"] is True
+    assert body["prompts"] == []
+    assert all(alert["kind"] != "safety" for alert in body["open_alerts"])
+    assert "PRIVATE-SENTINEL-4410" not in str(body)
+    assert "often" not in str(body).lower()
+
+
 def test_another_counselors_couple_answers_404_and_is_not_listed(
     client, daniel, history, daniels_couple
 ):

@@ -334,9 +334,11 @@ def _record(reminder: Reminder, *, status: str, error: str = "", **changes) -> s
 
 
 def cancel_open_reminders(response: Response) -> int:
-    """Called with the response locked, when it is submitted."""
+    """Called with the response locked, when it is submitted: the partner's reminders stop.
+    An urgent notice to the counselors goes on."""
     return (
         Reminder.objects.filter(response=response)
+        .exclude(kind=Reminder.Kind.SAFETY_NOTICE)
         .open()
         .update(status=Reminder.Status.CANCELLED, lease_until=None)
     )

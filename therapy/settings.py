@@ -259,6 +259,18 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 REMINDER_SWEEP_SECONDS = env_int("REMINDER_SWEEP_SECONDS", 60)
 REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 500)
 REMINDER_LEASE = timedelta(seconds=env_int("REMINDER_LEASE_SECONDS", 300))
+# A sweep keeps claiming until nothing due is left, for at most this long; the next beat goes on.
+REMINDER_SWEEP_BUDGET = env_int("REMINDER_SWEEP_BUDGET_SECONDS", 45)
+# A send batch starts no new send after this long, so that with one slow send (at most
+# EMAIL_TIMEOUT) it still ends well inside the task's 60-second soft time limit.
+OUTBOX_BATCH_SECONDS = env_int("OUTBOX_BATCH_SECONDS", 30)
+# A row marked "sending" is settled by its kind's rule if still so after this: it covers the
+# rest of its batch and one slow send.
+OUTBOX_SENDING_LEASE = timedelta(
+    seconds=env_int("OUTBOX_SENDING_LEASE_SECONDS", 2 * 30 + 2 * EMAIL_TIMEOUT)
+)
+# The longest a submission waits for a send to the same partner that is under way.
+SUBMIT_WAIT_FOR_SEND_MS = env_int("SUBMIT_WAIT_FOR_SEND_MS", 1000)
 # An alert when the partners' gap in preferred balance widens by this much (0–10 scale).
 ALERT_GAP_WIDENING = env_int("ALERT_GAP_WIDENING", 2)
 

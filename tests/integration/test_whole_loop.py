@@ -13,7 +13,7 @@ from tests.integration.processes import wait_for
 from worksheets.assignments import assign_worksheet
 from worksheets.library import latest_templates, load_library
 from worksheets.models import Reminder, Response
-from worksheets.reminders import due_word
+from worksheets.outbox import due_word
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from tests.worksheets import blocking_mail
 from worksheets.assignments import assign_worksheet
 from worksheets.models import Reminder
-from worksheets.reminders import claim_due_reminders, send_reminder
+from worksheets.outbox import claim_due_reminders, send_reminder
 from worksheets.responses import submit_response
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from therapy.outbox import OutboxMessage, read_message
+from therapy.mail_folder import OutboxMessage, read_message
 
 LINK = re.compile(r"https?://\S+/p/[\w-]+/")
 

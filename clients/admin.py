@@ -266,7 +266,7 @@ class CoupleAdmin(ScopedAdmin):
         form = FollowUpForm(request.POST, alert=alert)
         if form.is_valid():
             try:
-                acknowledge(
+                count = acknowledge(
                     alerts=couple.alerts.filter(pk=alert.pk),
                     counselor=counselor,
                     now=now,
@@ -275,7 +275,11 @@ class CoupleAdmin(ScopedAdmin):
             except AcknowledgementError as error:
                 form.add_error("note", str(error))
             else:
-                messages.success(request, "Alert acknowledged.")
+                # A colleague may have acknowledged it a moment before.
+                if count:
+                    messages.success(request, "Alert acknowledged.")
+                else:
+                    messages.info(request, "That alert is no longer open.")
                 return None
         return form
 

@@ -403,7 +403,9 @@ class SupportResourcesForm(forms.ModelForm):
     support_contacts = forms.CharField(
         label="Support contacts",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 5}),
+        strip=False,  # a leading blank line kept, so errors count lines as the page shows them
+        # Not wrapped on screen, so that "line 2" in an error is the second line one sees.
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 90, "wrap": "off"}),
         help_text="One a line: Name | phone | https://link. Leave out the phone or the link if "
         "there is none, but give at least one. For example: "
         "Domestic abuse helpline | 0800 200 0247 | https://example.org/help",
@@ -416,7 +418,7 @@ class SupportResourcesForm(forms.ModelForm):
         help_texts = {
             "support_message": "What the partner reads first, above the contacts.",
         }
-        widgets = {"support_message": forms.Textarea(attrs={"rows": 4})}
+        widgets = {"support_message": forms.Textarea(attrs={"rows": 4, "cols": 90})}
         error_messages = {
             "support_message": {"required": "Write the message the partner reads first."}
         }

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 UTC = dt.UTC
-# The longest DST gap in use is one hour (older rules had two); three hours is a safe bound.
+# The longest DST gap in use is two hours (Antarctica/Troll); three hours is a safe bound.
 _LONGEST_GAP_MINUTES = 180
 # A nudge must leave time to do the worksheet before it is due.
 DUE_DAY_LEAD = dt.timedelta(hours=4)
@@ -17,6 +17,13 @@ DUE_DAY_LEAD = dt.timedelta(hours=4)
 
 @dataclass(frozen=True)
 class QuietHours:
+    """The clock times between which a partner gets no messages: from `start` up to (not
+    including) `end`, ending the next morning when `start` is later (21:00-08:00).
+
+    Equal start and end (00:00-00:00, 21:00-21:00) is a window of no length: no quiet hours at
+    all. `contains` answers for a clock time; for an instant, with DST, see `in_quiet_hours`.
+    """
+
     start: dt.time
     end: dt.time
 
@@ -52,28 +59,67 @@ def at_local_hour(day: dt.date, hour: int, zone: ZoneInfo) -> dt.datetime:
     return local_to_utc(dt.datetime.combine(day, dt.time(hour)), zone)
 
 
+def _quiet_periods(
+    moment: dt.datetime, zone: ZoneInfo, quiet: QuietHours
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The quiet hours of the nights around `moment`, each as (began, ended) UTC instants.
+
+    A night's quiet hours begin when the clock first reaches `start` and end when it first
+    reaches `end`, by local_to_utc's DST rules. So the hour repeated at fall-back stays as it
+    was when the clocks went back: quiet if quiet hours had begun and not ended (the second
+    01:30 does not end quiet hours that end at 01:30, nor begin ones that begin then).
+    """
+    if quiet.start == quiet.end:
+        return []
+    day = moment.astimezone(zone).date()
+    ends_next_day = dt.timedelta(days=1 if quiet.start > quiet.end else 0)
+    periods = []
+    for days in range(-3, 2):
+        night = day + dt.timedelta(days=days)
+        began = local_to_utc(dt.datetime.combine(night, quiet.start), zone)
+        ended = local_to_utc(dt.datetime.combine(night + ends_next_day, quiet.end), zone)
+        if began < ended:  # not quiet hours that fall wholly in a spring-forward gap
+            periods.append((began, ended))
+    return periods
+
+
+def _quiet_period_at(
+    moment: dt.datetime, zone: ZoneInfo, quiet: QuietHours
+) -> tuple[dt.datetime, dt.datetime] | None:
+    for began, ended in _quiet_periods(moment, zone, quiet):
+        if began <= moment < ended:
+            return began, ended
+    return None
+
+
+def in_quiet_hours(moment: dt.datetime, zone: ZoneInfo, quiet: QuietHours) -> bool:
+    """Whether the instant `moment` falls in the partner's quiet hours."""
+    return _quiet_period_at(moment, zone, quiet) is not None
+
+
 def outside_quiet_hours(moment: dt.datetime, zone: ZoneInfo, quiet: QuietHours) -> dt.datetime:
     """`moment` itself when it is outside quiet hours, else the instant quiet hours end."""
-    local = moment.astimezone(zone)
-    if not quiet.contains(local.time().replace(tzinfo=None)):
-        return moment.astimezone(UTC)
-    end_day = local.date()
-    if quiet.start > quiet.end and local.time().replace(tzinfo=None) >= quiet.start:
-        end_day += dt.timedelta(days=1)
-    return local_to_utc(dt.datetime.combine(end_day, quiet.end), zone)
+    moment = moment.astimezone(UTC)
+    # A loop, because a spring-forward gap can swallow all the free time between two nights'
+    # quiet hours: then they run on into the next night's.
+    while (period := _quiet_period_at(moment, zone, quiet)) is not None:
+        moment = period[1]
+    return moment
 
 
 def before_quiet_hours(moment: dt.datetime, zone: ZoneInfo, quiet: QuietHours) -> dt.datetime:
     """`moment` itself when it is outside quiet hours, else the last minute before they began."""
-    local = moment.astimezone(zone)
-    local_time = local.time().replace(tzinfo=None)
-    if not quiet.contains(local_time):
-        return moment.astimezone(UTC)
-    start_day = local.date()
-    if quiet.start > quiet.end and local_time < quiet.end:
-        start_day -= dt.timedelta(days=1)
-    began = local_to_utc(dt.datetime.combine(start_day, quiet.start), zone)
-    return began - dt.timedelta(minutes=1)
+    moment = moment.astimezone(UTC)
+    while (period := _quiet_period_at(moment, zone, quiet)) is not None:
+        moment = period[0] - dt.timedelta(minutes=1)
+    return moment
+
+
+def _free_since(moment: dt.datetime, zone: ZoneInfo, quiet: QuietHours) -> dt.datetime:
+    """When the free time around `moment`, a moment outside quiet hours, began: the end of the
+    last quiet hours before it."""
+    ends = [ended for _, ended in _quiet_periods(moment, zone, quiet) if ended <= moment]
+    return max(ends, default=moment)
 
 
 # The reminder rules an assignment starts with; the counselor may change any of them.
@@ -103,35 +149,56 @@ def _nudge_at(
     preferred_hour: int,
     zone: ZoneInfo,
     quiet: QuietHours,
-    latest: dt.datetime | None = None,
     due_at: dt.datetime | None = None,
 ) -> dt.datetime:
+    """The nudge for local `day`: at the preferred hour, moved out of quiet hours.
+
+    With `due_at` (a nudge on or before the due day), it goes no later than DUE_DAY_LEAD
+    before the due time, and never at or after the due time: when quiet hours run from then
+    right up to the due time (an early-morning due time), it goes the evening before instead.
+    """
     moment = at_local_hour(day, preferred_hour, zone)
-    if latest is not None and moment > latest:
-        moment = latest
+    if due_at is None:
+        return outside_quiet_hours(moment, zone, quiet)
+    moment = min(moment, due_at - DUE_DAY_LEAD)
     moved = outside_quiet_hours(moment, zone, quiet)
-    if due_at is not None and moved >= due_at:
-        # Quiet hours run up to an early-morning due time (often a partner in a zone ahead of
-        # the practice's): rather than after the work is due, the nudge goes the day before,
-        # at the preferred hour or else just before quiet hours begin.
-        eve = min(at_local_hour(day - dt.timedelta(days=1), preferred_hour, zone), latest or due_at)
-        moved = before_quiet_hours(eve, zone, quiet)
-    return moved
+    if moved < due_at:
+        return moved
+    # Quiet hours run right up to an early-morning due time (often a partner in a zone ahead
+    # of the practice's): rather than after the work is due, the nudge goes the evening before.
+    return _evening_before(moment, preferred_hour, zone, quiet)
+
+
+def _evening_before(
+    moment: dt.datetime, preferred_hour: int, zone: ZoneInfo, quiet: QuietHours
+) -> dt.datetime:
+    """A slot in the free time just before the quiet hours around `moment` began: at the
+    preferred hour if the clock reaches it in that free time, else at its last minute.
+
+    Only that free time counts: a preferred hour that falls in quiet hours (0, with quiet hours
+    21:00-08:00) is not pushed back to the night before, which would be two evenings early.
+    """
+    last_free = before_quiet_hours(moment, zone, quiet)
+    day = last_free.astimezone(zone).date()
+    preferred = at_local_hour(day, preferred_hour, zone)
+    if preferred > last_free:
+        preferred = at_local_hour(day - dt.timedelta(days=1), preferred_hour, zone)
+    if preferred >= _free_since(last_free, zone, quiet):
+        return preferred
+    return last_free
 
 
 def _candidate_nudges(*, due_at, zone, preferred_hour, quiet, plan) -> list[ReminderSlot]:
     due_day = due_at.astimezone(zone).date()
-    # A nudge on or before the due day must leave time to do the worksheet.
-    latest = due_at - DUE_DAY_LEAD
     nudges = []
     if plan["before_due_hours"]:
         day = (due_at - dt.timedelta(hours=plan["before_due_hours"])).astimezone(zone).date()
         nudges.append(
-            ReminderSlot("before_due", _nudge_at(day, preferred_hour, zone, quiet, latest, due_at))
+            ReminderSlot("before_due", _nudge_at(day, preferred_hour, zone, quiet, due_at))
         )
     if plan["due_day"]:
         nudges.append(
-            ReminderSlot("due_day", _nudge_at(due_day, preferred_hour, zone, quiet, latest, due_at))
+            ReminderSlot("due_day", _nudge_at(due_day, preferred_hour, zone, quiet, due_at))
         )
     for kind, days in zip(OVERDUE_KINDS, plan["overdue_days"], strict=False):
         day = due_day + dt.timedelta(days=days)
@@ -151,10 +218,20 @@ def reminder_slots(
 ) -> list[ReminderSlot]:
     """Every message for one partner's occurrence of a worksheet, in the partner's local time.
 
-    The invitation goes out when the occurrence opens (now, unless it opens later); nudges go
-    at the partner's preferred hour (or four hours before the due time, if that is earlier);
-    everything is moved out of quiet hours. Nudges already past are left out, and only the
-    first `max_nudges` are kept. Last comes the counselor's alert, after the last nudge.
+    The invitation goes out when the occurrence opens (now, unless it opens later), moved out
+    of quiet hours. Each nudge is for one local day: the before-due nudge for the day
+    `before_due_hours` before the due time, the due-day nudge for the due day, the overdue
+    nudges for `overdue_days` after it. A nudge goes at the partner's preferred hour on its
+    day, or, for one on or before the due day, four hours before the due time (DUE_DAY_LEAD)
+    if that is earlier. In quiet hours it moves to the moment they end. If that is at or after
+    the due time, because quiet hours run right up to an early-morning due time, the nudge goes
+    the evening before instead, in the free time just before those quiet hours began: at the
+    preferred hour if that falls in it, else at its last minute ("the evening before, just
+    before your quiet hours begin"). Never earlier than that evening, and never at or after
+    the due time.
+
+    Nudges already past are left out, two on one moment are one message, and only the first
+    `max_nudges` are kept. Last comes the counselor's alert, after the last nudge.
     """
     plan = full_plan(plan)
     opens = max(now, opens_at or now)
@@ -191,11 +268,20 @@ def before_session_slot(
     quiet: QuietHours,
     plan: dict | None = None,
 ) -> ReminderSlot | None:
-    """The "before your session" nudge, or None when it would be too late or is turned off."""
+    """The "before your session" nudge, or None when it would be too late or is turned off.
+
+    It goes `before_session_hours` before the session, moved out of quiet hours. If that is at
+    or after the session, because quiet hours run right up to an early-morning session, it
+    goes instead at the last minute before those quiet hours began: the evening before. None
+    when that is not after `now`.
+    """
     hours = full_plan(plan)["before_session_hours"]
     if not hours:
         return None
-    moment = outside_quiet_hours(session_starts_at - dt.timedelta(hours=hours), zone, quiet)
-    if not now < moment < session_starts_at:
+    moment = session_starts_at - dt.timedelta(hours=hours)
+    slot = outside_quiet_hours(moment, zone, quiet)
+    if slot >= session_starts_at:
+        slot = before_quiet_hours(moment, zone, quiet)
+    if slot <= now:
         return None
-    return ReminderSlot("before_session", moment)
+    return ReminderSlot("before_session", slot)

@@ -70,11 +70,11 @@ def test_a_counselor_can_neither_see_nor_change_them(client, maya, practice):
 )
 def test_a_bad_line_is_named_and_nothing_is_saved(client, priya, practice, line, problem):
     login(client, priya)
-    typed = f"Good line | 0800 111 222\n{line}\n"
+    typed = f"\r\nGood line | 0800 111 222\r\n{line}\r\n"
     page = client.post(PRACTICE_PAGE, support(message="A new message", contacts=typed))
     assert page.status_code == 400
     html = page.content.decode()
-    assert f"Line 2 (“{line.strip()}”): {problem}" in html
+    assert f"Line 3 (“{line.strip()}”): {problem}" in html
     assert "Nothing was saved" in html and "Good line | 0800 111 222" in html
     practice.refresh_from_db()
     assert (practice.support_message, practice.support_contacts) == (DEFAULT_SUPPORT_MESSAGE, [])

@@ -159,10 +159,10 @@ def test_the_notice_goes_even_after_the_work_is_submitted(
         "afraid_to_say_no": 5,
     }
     save_draft(response_id=response.pk, partner=partner_a, answers=answers, now=now, item_keys=None)
-    response.refresh_from_db()
-    response.status = "submitted"
-    response.save(update_fields=["status"])
+    # Handed in before the notice went out: the notice still goes, the reminders stop.
+    submit_response(response_id=response.pk, partner=partner_a, answers=answers, now=now)
     assert _send_due(now) == ["sent"]
+    assert Reminder.objects.get(kind=Reminder.Kind.SAFETY_NOTICE).status == "sent"
     assert "urgent alert" in mail.outbox[0].body
 
 

@@ -1,13 +1,17 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from worksheets.outbox import due_word
 from worksheets.scheduling import (
     QuietHours,
     at_local_hour,
+    before_quiet_hours,
     before_session_slot,
+    in_quiet_hours,
     local_to_utc,
     outside_quiet_hours,
     reminder_slots,
@@ -71,8 +75,48 @@ def test_quiet_hours_end_exactly_at_the_boundary_minute():
     assert outside_quiet_hours(eight, NEW_YORK, NIGHT) == eight
 
 
+@pytest.mark.parametrize("clock_time", [dt.time(0), dt.time(21)])
+def test_equal_quiet_hour_start_and_end_mean_no_quiet_hours(clock_time):
+    # A window of no length, not a whole day of silence.
+    none = QuietHours(clock_time, clock_time)
+    late = local_to_utc(dt.datetime(2026, 5, 5, 23, 30), NEW_YORK)
+    assert not none.contains(clock_time) and not none.contains(dt.time(23, 30))
+    assert not in_quiet_hours(late, NEW_YORK, none)
+    assert outside_quiet_hours(late, NEW_YORK, none) == late
+    assert before_quiet_hours(late, NEW_YORK, none) == late
+    # Nothing moves: the due-day nudge for 02:00 goes four hours ahead, at 22:00.
+    slots = reminder_slots(
+        now=late - dt.timedelta(days=5),
+        due_at=local_to_utc(dt.datetime(2026, 5, 8, 2, 0), NEW_YORK),
+        zone=NEW_YORK,
+        preferred_hour=0,
+        quiet=none,
+    )
+    assert local_kinds(slots)["due_day"] == dt.datetime(2026, 5, 7, 22, 0)
+
+
+def test_the_hour_repeated_at_fall_back_keeps_the_quiet_hours_it_interrupts():
+    # 2026-11-01 in New York: 01:00-01:59 happens twice. The second 01:10 (EST) comes after the
+    # first 01:30: quiet hours ending at 01:30 have ended, ones beginning at 01:30 have begun.
+    second_ten_past_one = utc(2026, 11, 1, 6, 10)
+    assert second_ten_past_one.astimezone(NEW_YORK).strftime("%H:%M %Z") == "01:10 EST"
+    ended = QuietHours(dt.time(0), dt.time(1, 30))
+    begun = QuietHours(dt.time(1, 30), dt.time(8))
+    assert outside_quiet_hours(second_ten_past_one, NEW_YORK, ended) == second_ten_past_one
+    assert outside_quiet_hours(second_ten_past_one, NEW_YORK, begun) == utc(2026, 11, 1, 13, 0)
+
+
 def local_kinds(slots):
     return {slot.kind: slot.due_at.astimezone(NEW_YORK).replace(tzinfo=None) for slot in slots}
+
+
+def in_quiet(moment, zone, quiet):
+    """Whether an instant is in quiet hours. By its clock time, except in the hour repeated at
+    fall-back (fold 1), which keeps the quiet hours it interrupts."""
+    local = moment.astimezone(zone)
+    quiet_by_clock = quiet.contains(local.time().replace(tzinfo=None))
+    assert local.fold or quiet_by_clock == in_quiet_hours(moment, zone, quiet)
+    return in_quiet_hours(moment, zone, quiet)
 
 
 def test_the_default_plan_invites_now_then_nudges_at_the_preferred_hour():
@@ -203,8 +247,11 @@ def test_a_moved_reminder_is_never_earlier_and_never_in_quiet_hours(zone_name, m
     quiet = QuietHours(start.replace(microsecond=0, second=0), end.replace(microsecond=0, second=0))
     moved = outside_quiet_hours(moment, zone, quiet)
     assert moved >= moment
-    assert moved - moment <= dt.timedelta(hours=27)
-    assert not quiet.contains(moved.astimezone(zone).time().replace(tzinfo=None))
+    # At most a day of quiet hours; two nights' only if a spring-forward gap swallowed the free
+    # time between them.
+    dst_change = moment.astimezone(zone).utcoffset() != moved.astimezone(zone).utcoffset()
+    assert moved - moment <= dt.timedelta(hours=27) or dst_change
+    assert not in_quiet(moved, zone, quiet)
 
 
 @given(
@@ -265,9 +312,17 @@ def test_every_plan_respects_quiet_hours_the_cap_and_the_order(
     times = [slot.due_at for slot in slots]
     assert times == sorted(times) and times[0] >= start
     for slot in slots[:-1]:  # the counselor's alert is not the partner's message
-        assert not quiet.contains(slot.due_at.astimezone(zone).time().replace(tzinfo=None))
+        assert not in_quiet(slot.due_at, zone, quiet)
     for slot in nudges:
         assert slot.kind.startswith("overdue") or slot.due_at < due
+    # The due-day nudge is never earlier than the evening before (unless a spring-forward gap
+    # swallowed that evening's free time, running two nights' quiet hours together).
+    for slot in (slot for slot in nudges if slot.kind == "due_day"):
+        local, local_due = slot.due_at.astimezone(zone), due.astimezone(zone)
+        assert (
+            local.date() >= local_due.date() - dt.timedelta(days=1)
+            or local.utcoffset() != local_due.utcoffset()
+        )
 
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -306,3 +361,65 @@ def test_two_rules_on_one_moment_send_one_message():
     times = [slot.due_at for slot in slots]
     assert len(times) == len(set(times))
     assert [slot.kind for slot in slots][:2] == ["invitation", "before_due"]
+
+
+def early_morning_due_day(zone, due_local):
+    """The due-day nudge for work due at `due_local` (preferred hour 0, quiet 21:00-08:00),
+    in local time, with the words its message uses for when the work is due."""
+    due = local_to_utc(due_local, zone)
+    slots = reminder_slots(
+        now=due - dt.timedelta(days=6), due_at=due, zone=zone, preferred_hour=0, quiet=NIGHT
+    )
+    [nudge] = [slot.due_at for slot in slots if slot.kind == "due_day"]
+    return nudge.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z"), due_word(due, nudge, zone)
+
+
+def test_an_early_morning_deadline_with_preferred_hour_0_is_nudged_one_evening_before():
+    # The issue: due Friday 02:00, preferred hour 0, quiet 21:00-08:00. Midnight is inside the
+    # quiet hours, so the nudge goes just before they begin the evening before (Thursday), not
+    # the evening before that (Wednesday 20:59, "due on Friday").
+    assert early_morning_due_day(NEW_YORK, dt.datetime(2026, 5, 8, 2, 0)) == (
+        "Thu 2026-05-07 20:59 EDT",
+        "tomorrow",
+    )
+
+
+def test_an_early_morning_deadline_on_the_santiago_fall_back_weekend():
+    # 2026-04-05 00:00 in Santiago the clocks go back to Saturday 23:00 (-03 to -04).
+    santiago = ZoneInfo("America/Santiago")
+    assert early_morning_due_day(santiago, dt.datetime(2026, 4, 5, 2, 0)) == (
+        "Sat 2026-04-04 20:59 -03",
+        "tomorrow",
+    )
+
+
+def test_an_early_morning_deadline_on_the_havana_fall_back_weekend():
+    # 2026-11-01 01:00 in Havana the clocks go back to 00:00 (CDT to CST).
+    havana = ZoneInfo("America/Havana")
+    assert early_morning_due_day(havana, dt.datetime(2026, 11, 1, 2, 0)) == (
+        "Sat 2026-10-31 20:59 CDT",
+        "tomorrow",
+    )
+
+
+def test_an_early_morning_session_is_nudged_the_evening_before_quiet_hours():
+    # Four hours before a 07:30 session is 03:30, in quiet hours that end after the session:
+    # the nudge goes just before they begin the evening before.
+    session = local_to_utc(dt.datetime(2026, 5, 5, 7, 30), NEW_YORK)
+    plan = {"before_session_hours": 4}
+    slot = before_session_slot(
+        now=session - dt.timedelta(days=2),
+        session_starts_at=session,
+        zone=NEW_YORK,
+        quiet=NIGHT,
+        plan=plan,
+    )
+    assert local_kinds([slot]) == {"before_session": dt.datetime(2026, 5, 4, 20, 59)}
+    # Planned once that evening has passed, there is no time left for it.
+    late = local_to_utc(dt.datetime(2026, 5, 4, 22, 0), NEW_YORK)
+    assert (
+        before_session_slot(
+            now=late, session_starts_at=session, zone=NEW_YORK, quiet=NIGHT, plan=plan
+        )
+        is None
+    )

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -234,6 +235,13 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 SMS_BACKEND = env_str("SMS_BACKEND", "clients.sms.FileSmsBackend")
 SMS_FILE_PATH = Path(env_str("SMS_FILE_PATH", str(VAR_DIR / "sms")))
+# Phone numbers typed without a country code are read as numbers of this region (ISO 3166).
+PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "US").upper()
+if PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ImproperlyConfigured(
+        "PHONE_DEFAULT_REGION must be a two-letter country code such as US or GB, "
+        f"not {PHONE_DEFAULT_REGION!r}"
+    )
 
 # --- Celery ----------------------------------------------------------------------------------
 

@@ -73,3 +73,9 @@ def test_production_asks_staff_for_a_code_after_the_password():
     show = ("shell", "-c", "from django.conf import settings; print(settings.STAFF_TWO_FACTOR)")
     assert manage(*show, **production).stdout.splitlines()[-1] == "True"
     assert manage(*show).stdout.splitlines()[-1] == "False"
+
+
+def test_phone_numbers_need_a_known_default_region():
+    result = manage("check", PHONE_DEFAULT_REGION="XX")
+    assert result.returncode != 0
+    assert "PHONE_DEFAULT_REGION must be a two-letter country code" in result.stderr

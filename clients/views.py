@@ -115,6 +115,7 @@ def home(request):
     responses = list(
         responses_of_partner(request.partner)
         .select_related("assignment__template")
+        # Worksheets due at the same moment keep one order from one visit to the next.
         .order_by("due_at", "pk")
     )
     open_work = [r for r in responses if not r.is_submitted and r.assignment.is_active]

@@ -141,7 +141,8 @@ def raise_missed_work_alert(*, response, now: dt.datetime) -> Alert | None:
     assignment = response.assignment
     couple = assignment.couple
     nudges = (
-        response.reminders.filter(status="sent")
+        # A text the provider reported delivered was sent too.
+        response.reminders.filter(status__in=["sent", "delivered"])
         .exclude(kind__in=["invitation", "counselor_alert"])
         .count()
     )

@@ -10,7 +10,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
-from clients.delivery_errors import PermanentDeliveryError, TransientDeliveryError
+from clients.delivery_errors import (
+    OutcomeUnknownError,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
 from clients.models import Partner
 from clients.sms import sms_backend
 
@@ -86,6 +90,10 @@ class Providers:
             self._mail = get_connection(fail_silently=False)
         try:
             self._mail.open()
+        except (smtplib.SMTPException, OSError) as error:
+            self._close_mail()
+            raise TransientDeliveryError(f"Could not connect: {type(error).__name__}") from error
+        try:
             self._mail.send_messages([_email(recipients, message, self._mail)])
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
             raise PermanentDeliveryError(type(error).__name__) from error
@@ -94,8 +102,12 @@ class Providers:
             permanent = 500 <= error.smtp_code < 600
             kind = PermanentDeliveryError if permanent else TransientDeliveryError
             raise kind(f"SMTP {error.smtp_code}") from error
+        except (smtplib.SMTPServerDisconnected, TimeoutError) as error:
+            # The server went quiet or away mid-message: it may have taken it. The next
+            # message opens a new connection.
+            self._close_mail()
+            raise OutcomeUnknownError(type(error).__name__) from error
         except (smtplib.SMTPException, OSError) as error:
-            # A broken or stalled connection: the next message opens a new one.
             self._close_mail()
             raise TransientDeliveryError(type(error).__name__) from error
         return message_id(message.idempotency_key)

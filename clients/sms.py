@@ -19,7 +19,11 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from clients.delivery_errors import PermanentDeliveryError, TransientDeliveryError
+from clients.delivery_errors import (
+    OutcomeUnknownError,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
 
 
 class FileSmsBackend:
@@ -85,8 +89,12 @@ class TwilioSmsBackend:
         except (TwilioRestException, TwilioServiceException) as error:
             # Not chained: Twilio's own message can repeat the number.
             raise delivery_error(error.status, error.code) from None
+        except requests.ConnectTimeout:
+            raise TransientDeliveryError("Could not reach Twilio in time") from None
         except requests.Timeout:
-            raise TransientDeliveryError("Twilio did not answer in time") from None
+            # The request went out; Twilio may have taken the message before it stopped
+            # answering.
+            raise OutcomeUnknownError("Twilio did not answer in time") from None
         except requests.ConnectionError:
             raise TransientDeliveryError("Could not connect to Twilio") from None
         except requests.RequestException as error:

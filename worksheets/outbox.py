@@ -36,6 +36,7 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from clients.delivery_errors import OutcomeUnknownError
 from clients.links import issue_links, link_email, link_url, unsubscribe_url
 from clients.messaging import (
     OutgoingMessage,
@@ -405,6 +406,9 @@ def _attempt(reminder, providers, *, now, token) -> Outcome:
     except PermanentDeliveryError as error:
         return Outcome(reminder, Status.FAILED, last_error=str(error))
     except TransientDeliveryError as error:
+        if isinstance(error, OutcomeUnknownError) and reminder.kind in NUDGE_KINDS:
+            # It may have arrived; a nudge is never risked twice.
+            return Outcome(reminder, Status.UNKNOWN, last_error=f"Outcome unknown: {error}")
         if reminder.attempts >= MAX_ATTEMPTS:
             return Outcome(reminder, Status.FAILED, last_error=str(error))
         retry_at = now + backoff_delay(reminder.attempts)

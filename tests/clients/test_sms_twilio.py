@@ -188,3 +188,21 @@ def test_twilio_in_trouble_puts_the_text_back_to_try_again_after_a_backoff(
     assert len(twilio.messages()) == (2 if reaches_twilio else 1)
     row.refresh_from_db()
     assert (row.status, row.attempts, row.provider_id) == ("sent", 2, twilio.messages()[-1].sid)
+
+
+def test_a_nudge_twilio_may_have_taken_before_it_stalled_is_never_sent_twice(
+    twilio, for_b, partner_b
+):
+    """A stalled request may have reached Twilio. An invitation tries again (above); a nudge
+    is recorded as outcome unknown and not sent again, even when resent by a later sweep."""
+    send_due(AFTERNOON)
+    nudge = Reminder.objects.get(partner=partner_b, kind="before_due")
+    twilio.stall()
+    assert send_due(nudge.due_at) == {nudge.pk: "unknown"}
+    nudge.refresh_from_db()
+    assert nudge.last_error.startswith("Outcome unknown")
+    twilio.succeed()
+    later = nudge.due_at + dt.timedelta(hours=3)
+    assert nudge.pk not in send_due(later)
+    requests_for_nudge = [m for m in twilio.messages() if "due" in m.form["Body"]]
+    assert len(requests_for_nudge) == 1

@@ -7,6 +7,7 @@ never de-duplicate; the sink records every DATA transaction it accepts, in the o
 - `Sink` accepts everything and records every message (Message-ID, envelope recipients, time,
   connection number), optionally a little slowly, and counts connections.
 - `RefusingRecipients` answers RCPT with a refusal: 550 (permanent) unless told otherwise.
+- `RefusingSender` answers MAIL FROM with 451 (transient).
 - `FailingData` answers DATA with 451 (transient).
 - `Stalling` answers EHLO and then never answers MAIL, so the client times out.
 
@@ -131,6 +132,13 @@ class RefusingRecipients(Sink):
         if self.code >= 500:
             return f"{self.code} 5.1.1 <{address}>: Recipient address rejected"
         return f"{self.code} 4.7.1 <{address}>: Greylisted, try again later"
+
+
+class RefusingSender(Sink):
+    """Answers MAIL FROM with 451: the server will not take mail just now (a rate limit)."""
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        return "451 4.7.1 Too many messages, slow down"
 
 
 class FailingData(Sink):

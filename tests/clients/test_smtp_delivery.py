@@ -1,7 +1,7 @@
 """The outbox over real SMTP: Django's SMTP backend talking to a server the test starts.
 
 Counted at the server, which never de-duplicates: one DATA per row and a batch over one
-connection; a 5xx refusal is permanent, a 451 at DATA or a stalled server transient; after a crash
+connection; a 5xx refusal is permanent, a 4xx or a stalled server transient; after a crash
 mid-send, nudges are left "unknown" and every other kind is sent again.
 """
 
@@ -17,6 +17,7 @@ from clients.messaging import message_id
 from tests.smtp_servers import (
     FailingData,
     RefusingRecipients,
+    RefusingSender,
     Sink,
     Stalling,
     serving,
@@ -123,6 +124,21 @@ def test_a_451_at_data_puts_the_rows_back_with_backoff(smtp, invitations):
             minutes=1
         )
     assert server.received == []
+    assert not Alert.objects.filter(kind=Alert.Kind.DELIVERY_FAILED).exists()
+
+
+@pytest.mark.parametrize(
+    "server",
+    [lambda: RefusingRecipients(code=451), RefusingSender],
+    ids=["greylisted-at-rcpt", "rate-limited-at-mail"],
+)
+def test_a_451_before_data_is_tried_again_later(smtp, invitations, server):
+    """Temporary refusals of the recipient (greylisting) or of the sender (a rate limit)."""
+    smtp(server())
+    ids, _ = send_due()
+    assert set(Reminder.objects.filter(pk__in=ids).values_list("status", "last_error")) == {
+        ("pending", "SMTP 451")
+    }
     assert not Alert.objects.filter(kind=Alert.Kind.DELIVERY_FAILED).exists()
 
 

@@ -95,9 +95,16 @@ class Providers:
             raise TransientDeliveryError(f"Could not connect: {type(error).__name__}") from error
         try:
             self._mail.send_messages([_email(recipients, message, self._mail)])
-        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
+        except smtplib.SMTPRecipientsRefused as error:
+            # Only a 5xx refusal is final: a 4xx at RCPT (greylisting, a full mailbox, a rate
+            # limit) asks us to come back later, so failing the row would lose the message.
+            codes = sorted(code for code, _ in error.recipients.values())
+            if codes[0] < 500:
+                raise TransientDeliveryError(f"SMTP {codes[0]}") from error
             raise PermanentDeliveryError(type(error).__name__) from error
         except smtplib.SMTPResponseException as error:
+            # Includes a refused sender (MAIL FROM), sorted by its code like the rest: a 4xx
+            # there (421, 451) is temporary too.
             self._close_mail()
             permanent = 500 <= error.smtp_code < 600
             kind = PermanentDeliveryError if permanent else TransientDeliveryError

@@ -370,15 +370,14 @@ def _mark_sending(reminder: Reminder, now: dt.datetime) -> bool:
     reminder.attempts += 1
     if row[0] in (True, 1):
         return True
-    # A submission of this response is in progress: wait for it, then look again.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [LOCK_BASE + reminder.response_id])
-    if Response.objects.filter(pk=reminder.response_id, status=Response.Status.SUBMITTED).exists():
-        Reminder.objects.filter(pk=reminder.pk, status=Status.SENDING).update(
-            status=Status.CANCELLED, lease_until=None, last_error="Submitted as it was sent."
-        )
-        return False
-    return True
+    # Someone else holds this response's lock: a submission in progress, or another batch
+    # with a message for the same worksheet. Waiting here could deadlock with that batch, so
+    # the row goes back to the queue, claimable at once: the next sweep sends it if still
+    # wanted, and a submission meanwhile cancels it.
+    Reminder.objects.filter(pk=reminder.pk, status=Status.SENDING).update(
+        status=Status.CLAIMED, lease_until=now, attempts=F("attempts") - 1
+    )
+    return False
 
 
 def _unlock_responses() -> None:

@@ -28,13 +28,15 @@ import signal
 import socket
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
 HOST = "127.0.0.1"
-_HEADERS = email.parser.BytesHeaderParser(policy=email.policy.default)
+# The plain compat32 policy: the default policy builds rich header objects, which made the
+# server itself the slowest part of a benchmark.
+_HEADERS = email.parser.BytesHeaderParser(policy=email.policy.compat32)
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,15 @@ class Received:
     content: bytes = field(repr=False, default=b"")
 
     def as_json(self) -> str:
-        return json.dumps({k: v for k, v in asdict(self).items() if k != "content"})
+        return json.dumps(
+            {
+                "message_id": self.message_id,
+                "recipients": self.recipients,
+                "subject": self.subject,
+                "at": self.at,
+                "connection": self.connection,
+            }
+        )
 
 
 class Sink:
@@ -82,7 +92,9 @@ class Sink:
         return responses
 
     async def handle_DATA(self, server, session, envelope):
-        headers = _HEADERS.parsebytes(envelope.original_content)
+        # The headers only: the body may be long, and it is not needed to count the message.
+        head = envelope.original_content.split(b"\r\n\r\n", 1)[0]
+        headers = _HEADERS.parsebytes(head)
         received = Received(
             message_id=str(headers.get("Message-ID", "")).strip(),
             recipients=[address.lower() for address in envelope.rcpt_tos],

@@ -106,6 +106,7 @@ def seed_chunk(count, kinds, counselor, template, *, now, rng) -> int:
     )
     reminders = [
         Reminder(
+            partner_id=response.partner_id,
             response=response,
             kind=kind,
             channel=Partner.Channel.EMAIL,

@@ -3,11 +3,13 @@ import re
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils import timezone
 
 from clients.models import Couple, Partner
+from clients.phones import can_take_texts, normalise_phone
 from therapy.models import Practice
 from therapy.timezones import time_zone_choices
 from worksheets.library import latest_templates
@@ -18,6 +20,25 @@ VISIBILITY_CHOICES = [
     (WorksheetItem.Visibility.PRIVATE, "Private"),
     (WorksheetItem.Visibility.SHARED, "Shared with the partner"),
 ]
+
+
+def _phone_in_e164(form) -> str:
+    """The phone number typed, in E.164 form ("" when left empty)."""
+    raw = form.cleaned_data["phone"].strip()
+    return normalise_phone(raw, settings.PHONE_DEFAULT_REGION) if raw else ""
+
+
+def _check_text_channel(form, cleaned: dict, *, missing: str) -> None:
+    """Texts need a number that can take them; an invalid number has its own error already."""
+    if cleaned.get("channel") != Partner.Channel.SMS or "phone" not in cleaned:
+        return
+    if not cleaned["phone"]:
+        form.add_error("phone", missing)
+    elif not can_take_texts(cleaned["phone"]):
+        form.add_error(
+            "phone",
+            "This number cannot take text messages: give a mobile number, or choose e-mail.",
+        )
 
 
 class PartnerAdminForm(forms.ModelForm):
@@ -32,10 +53,12 @@ class PartnerAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["removed"].initial = self.instance.removed_at is not None
 
+    def clean_phone(self):
+        return _phone_in_e164(self)
+
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("channel") == "sms" and not cleaned.get("phone"):
-            self.add_error("phone", "Add a phone number to send text messages.")
+        _check_text_channel(self, cleaned, missing="Add a phone number to send text messages.")
         return cleaned
 
     def save(self, commit=True):
@@ -339,10 +362,12 @@ class ContactPreferencesForm(forms.ModelForm):
             raise forms.ValidationError("Choose an hour from 0 to 23.")
         return hour
 
+    def clean_phone(self):
+        return _phone_in_e164(self)
+
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("channel") == "sms" and not cleaned.get("phone"):
-            self.add_error("phone", "Add your mobile number to get text messages.")
+        _check_text_channel(self, cleaned, missing="Add your mobile number to get text messages.")
         return cleaned
 
 

@@ -3,22 +3,27 @@
 Every outgoing message passes through here.
 """
 
+import contextlib
 import smtplib
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
-from clients.delivery_errors import PermanentDeliveryError, TransientDeliveryError
+from clients.delivery_errors import (
+    OutcomeUnknownError,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
 from clients.models import Partner
 from clients.sms import sms_backend
 
 __all__ = [
     "OutgoingMessage",
     "PermanentDeliveryError",
+    "Providers",
     "TransientDeliveryError",
     "send_email",
-    "send_to_partner",
 ]
 
 
@@ -37,39 +42,97 @@ def message_id(idempotency_key: str) -> str:
     return f"<{idempotency_key}@{domain}>"
 
 
-def send_email(recipients: list[str], message: OutgoingMessage) -> str:
-    """Send one e-mail and return its Message-ID; delivery errors are sorted into permanent
-    and transient ones."""
-    mail_id = message_id(message.idempotency_key)
-    headers = {"Message-ID": mail_id}
+def _email(recipients: list[str], message: OutgoingMessage, connection) -> EmailMessage:
+    headers = {"Message-ID": message_id(message.idempotency_key)}
     if message.unsubscribe_url:
         # One-click unsubscribe (RFC 8058): mail apps show an Unsubscribe button.
         headers["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    if not recipients:
-        raise PermanentDeliveryError("No e-mail address to send to.")
-    email = EmailMessage(
+    return EmailMessage(
         subject=message.subject,
         body=message.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=recipients,
         headers=headers,
+        connection=connection,
     )
-    try:
-        get_connection(fail_silently=False).send_messages([email])
-    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
-        raise PermanentDeliveryError(type(error).__name__) from error
-    except smtplib.SMTPResponseException as error:
-        kind = PermanentDeliveryError if 500 <= error.smtp_code < 600 else TransientDeliveryError
-        raise kind(f"SMTP {error.smtp_code}") from error
-    except (smtplib.SMTPException, OSError) as error:
-        raise TransientDeliveryError(type(error).__name__) from error
-    return mail_id
 
 
-def send_to_partner(partner: Partner, message: OutgoingMessage, *, channel: str) -> str:
-    """Deliver `message` to `partner` on `channel` and return the provider's id for it."""
-    if channel == Partner.Channel.SMS:
+class Providers:
+    """Where a batch of messages goes out: one mail connection, opened at the first e-mail and
+    reused for the rest of the batch, and one SMS backend. Use as a context manager.
+
+    Delivery errors are sorted into permanent ones (the address is refused: trying again will
+    not help) and transient ones (a later attempt may work).
+    """
+
+    def __init__(self):
+        self._mail = None
+        self._sms = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._close_mail()
+
+    def _close_mail(self):
+        if self._mail is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._mail.close()
+            self._mail = None
+
+    def email(self, recipients: list[str], message: OutgoingMessage) -> str:
+        """Send one e-mail and return its Message-ID."""
+        if not recipients:
+            raise PermanentDeliveryError("No e-mail address to send to.")
+        if self._mail is None:
+            self._mail = get_connection(fail_silently=False)
+        try:
+            self._mail.open()
+        except (smtplib.SMTPException, OSError) as error:
+            self._close_mail()
+            raise TransientDeliveryError(f"Could not connect: {type(error).__name__}") from error
+        try:
+            self._mail.send_messages([_email(recipients, message, self._mail)])
+        except smtplib.SMTPRecipientsRefused as error:
+            # Only a 5xx refusal is final: a 4xx at RCPT (greylisting, a full mailbox, a rate
+            # limit) asks us to come back later, so failing the row would lose the message.
+            codes = sorted(code for code, _ in error.recipients.values())
+            if codes[0] < 500:
+                raise TransientDeliveryError(f"SMTP {codes[0]}") from error
+            raise PermanentDeliveryError(type(error).__name__) from error
+        except smtplib.SMTPResponseException as error:
+            # Includes a refused sender (MAIL FROM), sorted by its code like the rest: a 4xx
+            # there (421, 451) is temporary too.
+            self._close_mail()
+            permanent = 500 <= error.smtp_code < 600
+            kind = PermanentDeliveryError if permanent else TransientDeliveryError
+            raise kind(f"SMTP {error.smtp_code}") from error
+        except (smtplib.SMTPServerDisconnected, TimeoutError) as error:
+            # The server went quiet or away mid-message: it may have taken it. The next
+            # message opens a new connection.
+            self._close_mail()
+            raise OutcomeUnknownError(type(error).__name__) from error
+        except (smtplib.SMTPException, OSError) as error:
+            self._close_mail()
+            raise TransientDeliveryError(type(error).__name__) from error
+        return message_id(message.idempotency_key)
+
+    def text(self, phone: str, message: OutgoingMessage) -> str:
+        """Send one text message and return the provider's id for it."""
+        if self._sms is None:
+            self._sms = sms_backend()
         text = f"{message.body.strip()}\nStop reminders: {message.unsubscribe_url}"
-        return sms_backend().send(partner.phone, text, message.idempotency_key)
-    return send_email([partner.email], message)
+        return self._sms.send(phone, text, message.idempotency_key)
+
+    def to_partner(self, partner: Partner, message: OutgoingMessage, *, channel: str) -> str:
+        if channel == Partner.Channel.SMS:
+            return self.text(partner.phone, message)
+        return self.email([partner.email], message)
+
+
+def send_email(recipients: list[str], message: OutgoingMessage) -> str:
+    """Send one e-mail on a connection of its own."""
+    with Providers() as providers:
+        return providers.email(recipients, message)

@@ -109,26 +109,3 @@ class PortalLink(models.Model):
             and self.email.lower() == self.partner.email.lower()
             and self.partner.removed_at is None
         )
-
-
-class LinkEmail(models.Model):
-    """A fresh personal link a partner asked for. Like every message the system sends, it is
-    a row: it records what was sent or why not, and a task delivered twice sends once."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="link_emails")
-    requested_at = models.DateTimeField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        ordering = ["-requested_at"]
-
-    def __str__(self):
-        return f"Link e-mail for partner {self.partner_id} ({self.status})"

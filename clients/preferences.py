@@ -15,6 +15,37 @@ def turn_off_reminders(partner: Partner) -> bool:
     return bool(updated)
 
 
+def turn_on_reminders(partner: Partner) -> bool:
+    """Send `partner` reminders again; returns False when they were already on. Reminders
+    skipped while they were off stay skipped; the ones still to come go out."""
+    updated = Partner.objects.filter(pk=partner.pk, reminders_enabled=False).update(
+        reminders_enabled=True
+    )
+    return bool(updated)
+
+
+# Twilio's standard opt-out and opt-in keywords. Twilio answers them itself and, after a STOP,
+# refuses every text to that number (error 21610) until it texts START.
+STOP_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+START_KEYWORDS = frozenset({"START", "UNSTOP", "YES"})
+
+
+def follow_text_keyword(*, phone: str, text: str) -> int:
+    """A text sent to our number from `phone` (E.164): STOP or another opt-out keyword turns
+    reminders off for every current partner with that number, START or another opt-in keyword
+    turns them on again; any other text changes nothing. Returns how many partners changed."""
+    keyword = text.strip().upper()
+    if keyword in STOP_KEYWORDS:
+        change = turn_off_reminders
+    elif keyword in START_KEYWORDS:
+        change = turn_on_reminders
+    else:
+        return 0
+    if not phone.startswith("+"):
+        return 0  # not a number in E.164 form; "" would match every partner without a phone
+    return sum(change(partner) for partner in Partner.objects.current().filter(phone=phone))
+
+
 def record_consent(partner: Partner, now) -> None:
     Partner.objects.filter(pk=partner.pk, consented_at__isnull=True).update(consented_at=now)
 

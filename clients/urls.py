@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clients import views, worksheet_views
+from clients import sms_views, views, worksheet_views
 
 app_name = "portal"
 
@@ -14,6 +14,9 @@ urlpatterns = [
     path("portal/consent/", views.consent, name="consent"),
     path("portal/preferences/", views.preferences, name="preferences"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    # Twilio's webhooks: delivery reports (TWILIO_STATUS_CALLBACK_URL) and incoming texts.
+    path("sms/status/", sms_views.delivery_status, name="sms-status"),
+    path("sms/inbound/", sms_views.incoming_text, name="sms-inbound"),
     path("portal/worksheets/<int:response_id>/", worksheet_views.worksheet, name="worksheet"),
     path("portal/worksheets/<int:response_id>/review/", worksheet_views.review, name="review"),
     path("portal/worksheets/<int:response_id>/result/", worksheet_views.result, name="result"),

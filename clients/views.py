@@ -1,9 +1,7 @@
 """The client portal: what a partner sees after opening their personal link."""
 
-from functools import partial
 
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -18,12 +16,11 @@ from clients.links import (
     mark_used,
     partner_from_unsubscribe_token,
     partners_with_address,
-    request_fresh_link,
 )
 from clients.preferences import record_consent, turn_off_reminders, update_contact_preferences
 from clients.ratelimit import allow
-from clients.tasks import send_portal_link
 from therapy.access import responses_of_partner
+from worksheets.reminders import request_link
 
 
 @never_cache
@@ -77,8 +74,7 @@ def new_link(request):
             f"link-address:{hash_token(email)}", limit=3, window_seconds=3600
         ):
             for partner in partners_with_address(email):
-                row = request_fresh_link(partner=partner, now=timezone.now())
-                transaction.on_commit(partial(send_portal_link.delay, row.pk))
+                request_link(partner=partner, now=timezone.now())
         return render(request, "clients/new_link.html", {"sent": True})
     return render(
         request, "clients/new_link.html", {"form": form}, status=400 if form.is_bound else 200
@@ -119,6 +115,7 @@ def home(request):
     responses = list(
         responses_of_partner(request.partner)
         .select_related("assignment__template")
+        # Worksheets due at the same moment keep one order from one visit to the next.
         .order_by("due_at", "pk")
     )
     open_work = [r for r in responses if not r.is_submitted and r.assignment.is_active]

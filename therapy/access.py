@@ -67,7 +67,8 @@ def responses_for(user) -> QuerySet[Response]:
 
 
 def reminders_for(user) -> QuerySet[Reminder]:
-    return Reminder.objects.filter(response__assignment__couple__in=couples_for(user))
+    """The outbox rows of the user's couples: to their partners, or about them."""
+    return Reminder.objects.of_couples(couples_for(user))
 
 
 def sessions_for(user) -> QuerySet[CounselingSession]:

@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
 from clients.forms import SupportResourcesForm
-from therapy import access, dashboard, outbox, two_factor
+from therapy import access, dashboard, mail_folder, two_factor
 from therapy.models import Counselor, Practice
 
 
@@ -119,7 +119,7 @@ class CounselorAdminSite(admin.AdminSite):
             ],
             "attention": dashboard.needs_attention(request.user, now=now),
             "now": now,
-            "show_outbox": outbox.uses_file_outbox(),
+            "show_outbox": mail_folder.uses_file_outbox(),
             "is_practice_admin": bool(
                 access.counselor_for(request.user)
                 and access.counselor_for(request.user).is_practice_admin
@@ -186,7 +186,7 @@ class CounselorAdminSite(admin.AdminSite):
 
         Only messages to partners on the viewer's caseload are listed.
         """
-        if not outbox.uses_file_outbox():
+        if not mail_folder.uses_file_outbox():
             raise Http404("The outbox is only kept when e-mail is written to files.")
         allowed = None
         if not access.is_operator(request.user):
@@ -195,7 +195,7 @@ class CounselorAdminSite(admin.AdminSite):
         context = {
             **self.each_context(request),
             "title": "Sent messages",
-            "messages_sent": outbox.recent_messages(allowed_recipients=allowed),
+            "messages_sent": mail_folder.recent_messages(allowed_recipients=allowed),
         }
         return TemplateResponse(request, "admin/outbox.html", context)
 

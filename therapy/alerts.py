@@ -5,7 +5,6 @@ import logging
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
 from therapy.models import Alert
@@ -136,13 +135,14 @@ def raise_delivery_alert(*, reminder, now: dt.datetime) -> Alert | None:
 def raise_missed_work_alert(*, response, now: dt.datetime) -> Alert | None:
     """The partner did not hand in the work after the last reminder: tell the counselors.
 
-    At most one such alert per response; the counselors who asked for it also get an e-mail,
-    which names the couple and the worksheet but carries no answers.
+    At most one such alert per response. The counselors who asked for alerts by e-mail get one
+    through the outbox (worksheets.outbox), naming the couple and the worksheet, never answers.
     """
     assignment = response.assignment
     couple = assignment.couple
     nudges = (
-        response.reminders.filter(status="sent")
+        # A text the provider reported delivered was sent too.
+        response.reminders.filter(status__in=["sent", "delivered"])
         .exclude(kind__in=["invitation", "counselor_alert"])
         .count()
     )
@@ -166,25 +166,7 @@ def raise_missed_work_alert(*, response, now: dt.datetime) -> Alert | None:
     if previous is not None and not previous.is_submitted:
         kind = Alert.Kind.MISSED_TWICE
         reason += " The time before was missed too."
-    alert = _raise(couple=couple, response=response, kind=kind, reason=reason, now=now)
-    if alert is None:
-        return None
-    recipients = [
-        c.user.email
-        for c in couple.counselors.select_related("user")
-        if c.alert_by_email and c.user.email
-    ]
-    if recipients:
-        try:
-            send_mail(
-                f"Worksheet still open: {couple.label}",
-                reason + "\n\nSee the counselor dashboard for details.",
-                None,
-                recipients,
-            )
-        except OSError:
-            logger.warning("Could not e-mail the alert for couple %s", couple.pk)
-    return alert
+    return _raise(couple=couple, response=response, kind=kind, reason=reason, now=now)
 
 
 class AcknowledgementError(ValueError):

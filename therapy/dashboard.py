@@ -315,16 +315,17 @@ def couple_detail(couple: Couple, *, now: dt.datetime) -> CoupleDetail:
         [r for r in submitted if r.assignment.template.slug == charts_for], partners
     )
     reminders = (
-        Reminder.objects.filter(response__assignment__couple=couple)
-        .values("response__partner_id", "status")
+        Reminder.objects.filter(partner__couple=couple)
+        .exclude(kind__in=[Reminder.Kind.SAFETY_NOTICE, Reminder.Kind.ALERT_EMAIL])
+        .values("partner_id", "status")
         .annotate(n=Count("pk"))
     )
     sent, failed = defaultdict(int), defaultdict(int)
     for row in reminders:
-        if row["status"] == Reminder.Status.SENT:
-            sent[row["response__partner_id"]] += row["n"]
-        if row["status"] == Reminder.Status.FAILED:
-            failed[row["response__partner_id"]] += row["n"]
+        if row["status"] in (Reminder.Status.SENT, Reminder.Status.DELIVERED):
+            sent[row["partner_id"]] += row["n"]
+        if row["status"] in (Reminder.Status.FAILED, Reminder.Status.UNDELIVERED):
+            failed[row["partner_id"]] += row["n"]
     # Open alerts, and every safety alert ever raised: acknowledged ones are the record of
     # what was done about each.
     alerts = list(
@@ -410,9 +411,11 @@ def practice_totals(practice, *, now: dt.datetime) -> PracticeTotals:
         .annotate(done=Count("pk", filter=Q(status=Response.Status.SUBMITTED)), due=Count("pk"))
         .order_by("assignment__template__title")
     )
-    deliveries = Reminder.objects.filter(response__assignment__couple__practice=practice).aggregate(
-        sent=Count("pk", filter=Q(status=Reminder.Status.SENT)),
-        failed=Count("pk", filter=Q(status=Reminder.Status.FAILED)),
+    deliveries = Reminder.objects.filter(partner__couple__practice=practice).aggregate(
+        sent=Count("pk", filter=Q(status__in=[Reminder.Status.SENT, Reminder.Status.DELIVERED])),
+        failed=Count(
+            "pk", filter=Q(status__in=[Reminder.Status.FAILED, Reminder.Status.UNDELIVERED])
+        ),
     )
     counselors = (
         practice.counselors.select_related("user")

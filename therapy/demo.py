@@ -16,7 +16,7 @@ from therapy.models import CounselingSession, Counselor, CounselorNote, Practice
 from therapy.sessions import schedule_session
 from worksheets.assignments import assign_worksheet
 from worksheets.library import latest_templates
-from worksheets.reminders import claim_due_reminders, send_reminder
+from worksheets.outbox import claim_due_reminders, send_reminder
 from worksheets.responses import save_draft, submit_response
 from worksheets.scheduling import local_to_utc
 

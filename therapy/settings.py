@@ -6,10 +6,12 @@ run the demo. `DJANGO_ENV=production` turns on the production checks below.
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -43,6 +45,16 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [part.strip() for part in env_str(name, default).split(",") if part.strip()]
+
+
+def env_match(name: str, pattern: str, what: str, default: str = "", secret: bool = False) -> str:
+    """A value that, when set, must match `pattern` in full; `what` says what it should be. A
+    secret's value is never repeated in the message."""
+    raw = env_str(name, default)
+    if raw and not re.fullmatch(pattern, raw):
+        shown = "" if secret else f", not {raw!r}"
+        raise ImproperlyConfigured(f"{name} must be {what}{shown}")
+    return raw
 
 
 ENVIRONMENT = env_str("DJANGO_ENV", "development")
@@ -232,8 +244,58 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Worksheets <worksheets@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Text messages ---------------------------------------------------------------------------
+
 SMS_BACKEND = env_str("SMS_BACKEND", "clients.sms.FileSmsBackend")
 SMS_FILE_PATH = Path(env_str("SMS_FILE_PATH", str(VAR_DIR / "sms")))
+# Twilio (clients.sms.TwilioSmsBackend). The auth token also checks the signature of every
+# delivery report and incoming text Twilio posts to us (clients/sms_views.py).
+_HEX32 = "[0-9a-fA-F]{32}"
+_URL = r"https?://[^\s]+"
+TWILIO_ACCOUNT_SID = env_match(
+    "TWILIO_ACCOUNT_SID", f"AC{_HEX32}", "an account SID: AC and 32 hexadecimal digits"
+)
+TWILIO_AUTH_TOKEN = env_match(
+    "TWILIO_AUTH_TOKEN", _HEX32, "an auth token of 32 hexadecimal digits", secret=True
+)
+# The sender: a Twilio number, or a messaging service (which wins when both are set).
+TWILIO_FROM_NUMBER = env_match(
+    "TWILIO_FROM_NUMBER", r"\+[1-9][0-9]{6,14}", "a number in E.164 form, e.g. +12015550123"
+)
+TWILIO_MESSAGING_SERVICE_SID = env_match(
+    "TWILIO_MESSAGING_SERVICE_SID", f"MG{_HEX32}", "a messaging service SID: MG and 32 hex digits"
+)
+# Where Twilio reports what became of each text; set it empty for no reports. Reports are
+# checked against the address built from SITE_URL, so it must lie under SITE_URL.
+TWILIO_STATUS_CALLBACK_URL = env_match(
+    "TWILIO_STATUS_CALLBACK_URL", _URL, "a web address", default=SITE_URL + "/sms/status/"
+)
+if TWILIO_STATUS_CALLBACK_URL and not TWILIO_STATUS_CALLBACK_URL.startswith(SITE_URL + "/"):
+    raise ImproperlyConfigured("TWILIO_STATUS_CALLBACK_URL must be an address under SITE_URL.")
+# Empty for Twilio's own API; the tests point it at a local server.
+TWILIO_API_BASE_URL = env_match("TWILIO_API_BASE_URL", _URL, "a web address").rstrip("/")
+# How long to wait for Twilio to connect, and then to answer, before trying again later.
+TWILIO_TIMEOUT_SECONDS = env_int("TWILIO_TIMEOUT_SECONDS", 10)
+if TWILIO_TIMEOUT_SECONDS <= 0:
+    raise ImproperlyConfigured("TWILIO_TIMEOUT_SECONDS must be a positive number of seconds.")
+if SMS_BACKEND == "clients.sms.TwilioSmsBackend" and not (
+    TWILIO_ACCOUNT_SID
+    and TWILIO_AUTH_TOKEN
+    and (TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID)
+):
+    raise ImproperlyConfigured(
+        "TwilioSmsBackend needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, and TWILIO_FROM_NUMBER "
+        "or TWILIO_MESSAGING_SERVICE_SID."
+    )
+if PRODUCTION and TWILIO_API_BASE_URL and not TWILIO_API_BASE_URL.startswith("https://"):
+    raise ImproperlyConfigured("In production TWILIO_API_BASE_URL must start with https://.")
+# Phone numbers typed without a country code are read as numbers of this region (ISO 3166).
+PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "US").upper()
+if PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ImproperlyConfigured(
+        "PHONE_DEFAULT_REGION must be a two-letter country code such as US or GB, "
+        f"not {PHONE_DEFAULT_REGION!r}"
+    )
 
 # --- Celery ----------------------------------------------------------------------------------
 
@@ -259,6 +321,21 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 REMINDER_SWEEP_SECONDS = env_int("REMINDER_SWEEP_SECONDS", 60)
 REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 500)
 REMINDER_LEASE = timedelta(seconds=env_int("REMINDER_LEASE_SECONDS", 300))
+# A sweep keeps claiming until nothing due is left, for at most this long; the next beat goes on.
+REMINDER_SWEEP_BUDGET = env_int("REMINDER_SWEEP_BUDGET_SECONDS", 45)
+# The longest one send may take: a provider's timeout (Twilio's applies to connecting and to
+# answering, so twice over at worst).
+_SLOWEST_SEND = max(EMAIL_TIMEOUT, 2 * TWILIO_TIMEOUT_SECONDS)
+# A send batch starts no new send after this long, so that with one slow send (at most
+# _SLOWEST_SEND) it still ends well inside the task's 60-second soft time limit.
+OUTBOX_BATCH_SECONDS = env_int("OUTBOX_BATCH_SECONDS", 30)
+# A row marked "sending" is settled by its kind's rule if still so after this: it covers the
+# rest of its batch and one slow send.
+OUTBOX_SENDING_LEASE = timedelta(
+    seconds=env_int("OUTBOX_SENDING_LEASE_SECONDS", 2 * 30 + 2 * _SLOWEST_SEND)
+)
+# The longest a submission waits for a send to the same partner that is under way.
+SUBMIT_WAIT_FOR_SEND_MS = env_int("SUBMIT_WAIT_FOR_SEND_MS", 1000)
 # An alert when the partners' gap in preferred balance widens by this much (0–10 scale).
 ALERT_GAP_WIDENING = env_int("ALERT_GAP_WIDENING", 2)
 
@@ -287,5 +364,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Every sign-in would be a line; lockouts are warnings and still show.
         "axes": {"level": "WARNING"},
+        # Twilio's client writes every request's address and headers at INFO.
+        "twilio.http_client": {"level": "WARNING"},
     },
 }

@@ -12,7 +12,7 @@ from worksheets.assignments import cancel_assignment
 from worksheets.forms import AnswerForm
 from worksheets.library import latest_templates
 from worksheets.models import Assignment, Reminder, Response, WorksheetItem, WorksheetTemplate
-from worksheets.reminders import resend
+from worksheets.outbox import resend
 from worksheets.responses import couple_result, other_partners_response
 
 
@@ -182,11 +182,12 @@ class ResponseAdmin(ScopedAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(ScopedAdmin):
-    """The delivery log: every message sent, due or given up on."""
+    """The delivery log: every message the system sends (invitations, nudges, requested
+    links, notices and alert e-mails to counselors), sent, due or given up on."""
 
     scope = staticmethod(access.reminders_for)
     list_display = [
-        "partner",
+        "partner_name",
         "couple",
         "kind",
         "channel",
@@ -196,20 +197,22 @@ class ReminderAdmin(ScopedAdmin):
         "attempts",
         "last_error",
     ]
-    list_select_related = ["response__partner", "response__assignment__couple"]
+    list_select_related = ["partner__couple"]
     list_filter = ["status", "kind", "channel", ("due_at", admin.DateFieldListFilter)]
-    search_fields = ["response__partner__display_name", "response__assignment__couple__label"]
+    search_fields = ["partner__display_name", "partner__couple__label"]
     date_hierarchy = "due_at"
     actions = ["resend_selected"]
     fields = [
-        "partner",
+        "partner_name",
         "couple",
         "kind",
         "channel",
         "due_at",
+        "expires_at",
         "status",
         "attempts",
         "sent_at",
+        "delivered_at",
         "provider_id",
         "last_error",
     ]
@@ -219,21 +222,21 @@ class ReminderAdmin(ScopedAdmin):
         # Needed for the resend action; the rows themselves stay read-only.
         return access.can_use_dashboard(request.user)
 
-    @admin.display(description="Partner", ordering="response__partner__display_name")
-    def partner(self, reminder):
-        return reminder.response.partner.display_name
+    @admin.display(description="Partner", ordering="partner__display_name")
+    def partner_name(self, reminder):
+        return reminder.partner.display_name
 
-    @admin.display(description="Couple", ordering="response__assignment__couple__label")
+    @admin.display(description="Couple", ordering="partner__couple__label")
     def couple(self, reminder):
-        return reminder.response.assignment.couple.label
+        return reminder.partner.couple.label
 
-    @admin.action(description="Send the selected failed or skipped reminders again")
+    @admin.action(description="Send the selected failed, skipped or unknown messages again")
     def resend_selected(self, request, queryset):
         count = resend(reminder_ids=list(queryset.values_list("pk", flat=True)), now=timezone.now())
         messages.success(
             request,
-            f"{count} reminder(s) will go out within a minute; "
-            "the others were not failed or skipped.",
+            f"{count} message(s) will go out within a minute; the others were not failed, "
+            "skipped or of unknown outcome, or are past the moment they were for.",
         )
 
 

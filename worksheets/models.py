@@ -269,11 +269,21 @@ class Response(models.Model):
 
 class ReminderQuerySet(models.QuerySet):
     def open(self):
+        """Not yet handed to a provider: a submission or a cancellation still stops these."""
         return self.filter(status__in=[Reminder.Status.PENDING, Reminder.Status.CLAIMED])
+
+    def of_couples(self, couples):
+        return self.filter(partner__couple__in=couples)
 
 
 class Reminder(models.Model):
-    """Every message the system sends to a partner is one row: this table is the outbox."""
+    """Every message the system sends is one row: this table is the outbox.
+
+    Invitations and nudges to a partner, the fresh links partners ask for, and the e-mails to
+    counselors (alerts, urgent safety notices) all go out by one path: claimed with a lease,
+    marked "sending" before the provider is called, and recorded with the outcome
+    (worksheets/outbox.py). `partner` is whom the message is to or about, which scopes it.
+    """
 
     class Kind(models.TextChoices):
         INVITATION = "invitation", "Invitation"
@@ -284,27 +294,42 @@ class Reminder(models.Model):
         BEFORE_SESSION = "before_session", "Before the next session"
         COUNSELOR_ALERT = "counselor_alert", "Alert to the counselor after the last nudge"
         SAFETY_NOTICE = "safety_notice", "Urgent notice to the counselors"
+        ALERT_EMAIL = "alert_email", "Alert e-mail to the counselors"
+        LINK = "link", "A fresh link the partner asked for"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         CLAIMED = "claimed", "Claimed"
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        UNDELIVERED = "undelivered", "Not delivered"
+        UNKNOWN = "unknown", "Outcome unknown"
         SKIPPED = "skipped", "Skipped"
         CANCELLED = "cancelled", "Cancelled"
         FAILED = "failed", "Failed"
 
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="reminders")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="messages")
+    # The worksheet occurrence the message is about; empty for a requested link.
+    response = models.ForeignKey(
+        Response, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     channel = models.CharField(max_length=10, choices=Partner.Channel.choices)
     due_at = models.DateTimeField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # Past this, the message is no longer worth sending (a "before your session" nudge once
+    # the session has begun); it is skipped as too late, and a resend is refused.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     lease_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When the provider reported the message delivered (or not), for text messages.
+    delivered_at = models.DateTimeField(null=True, blank=True)
     provider_id = models.CharField(max_length=200, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField()
-    # For an urgent notice to the counselors: the safety alert it tells them about.
+    # For a notice to the counselors: the alert it tells them about.
     alert = models.OneToOneField(
         "therapy.Alert",
         on_delete=models.CASCADE,
@@ -319,10 +344,11 @@ class Reminder(models.Model):
         ordering = ["due_at", "pk"]
         constraints = [
             # One message of each kind per response: a second row is impossible, not avoided.
-            # Urgent notices are one per alert instead (the OneToOne key on `alert`).
+            # Notices to counselors are one per alert instead (the OneToOne key on `alert`),
+            # and a partner may ask for a link as often as the rate limit allows.
             models.UniqueConstraint(
                 fields=["response", "kind"],
-                condition=~Q(kind="safety_notice"),
+                condition=~Q(kind__in=["safety_notice", "alert_email", "link"]),
                 name="one_reminder_per_kind",
             ),
         ]
@@ -333,7 +359,14 @@ class Reminder(models.Model):
             models.Index(
                 fields=["lease_until"], name="reminder_claimed_lease", condition=Q(status="claimed")
             ),
+            models.Index(
+                fields=["lease_until"], name="reminder_sending_lease", condition=Q(status="sending")
+            ),
+            # Delivery reports from the SMS provider find their row by its message id.
+            models.Index(
+                fields=["provider_id"], name="reminder_provider_id", condition=~Q(provider_id="")
+            ),
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} to partner {self.response.partner_id}"
+        return f"{self.get_kind_display()} for partner {self.partner_id}"

@@ -1,11 +1,14 @@
 """Saving and submitting a partner's answers."""
 
 import datetime as dt
+import logging
 
-from django.db import transaction
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
 
 from clients.models import Partner
 from therapy.alerts import raise_safety_alert, raise_score_alerts
+from worksheets import outbox
 from worksheets.models import Assignment, Response, WorksheetItem, WorksheetTemplate
 from worksheets.reminders import cancel_open_reminders, plan_safety_notice
 from worksheets.scoring import (
@@ -15,6 +18,8 @@ from worksheets.scoring import (
     compare_partners,
     score_answers,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class ResponseClosed(Exception):
@@ -89,6 +94,25 @@ def _lock_open_response(response_id: int, partner: Partner) -> Response:
     return response
 
 
+def _wait_for_send_in_progress(response_id: int) -> None:
+    """Let a send to this partner about this worksheet that is under way finish first, so the
+    submission comes after it; but wait no longer than SUBMIT_WAIT_FOR_SEND_MS. Sends take the
+    same advisory lock (worksheets.outbox); no send starts once the submission is in.
+    (SQLite, in the demo, runs one writer at a time and needs no lock.)"""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('lock_timeout', %s, true)", [f"{settings.SUBMIT_WAIT_FOR_SEND_MS}ms"]
+        )
+        try:
+            with transaction.atomic():
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [outbox.LOCK_BASE + response_id])
+        except OperationalError:
+            logger.info("A send to response %s was still under way; submitting anyway", response_id)
+        cursor.execute("SELECT set_config('lock_timeout', '0', true)")
+
+
 def _lock_occurrence(response_id: int, partner: Partner) -> tuple[Response, list[Response]]:
     """The partner's open response and the other responses to the same occurrence, locked
     in one order: when both partners submit at once, the second waits for the first and
@@ -151,6 +175,7 @@ def submit_response(
     send in progress finishes (and is recorded as sent) before this commits, any later send
     sees the submission and skips, and the partners' gap is worked out once both are in.
     """
+    _wait_for_send_in_progress(response_id)
     response, others = _lock_occurrence(response_id, partner)
     template = response.assignment.template
     scores = score_answers(items=scale_items(template), answers=answers, spec=template.scoring)

@@ -1,36 +1,53 @@
 """Celery tasks: thin wrappers that take ids, call one domain function and return."""
 
+import time
+
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from worksheets import occurrences, reminders
+from worksheets import occurrences, outbox
 
 # Publishing a Celery message costs far more than claiming a row, so claimed rows go out in
-# small batches: one message per batch keeps the sweep fast, and a batch is small enough that
-# a redelivered message repeats little (rows already sent are skipped under their lock).
+# small batches: one message per batch keeps the sweep fast, a batch shares one SMTP
+# connection and a few queries, and a redelivered batch repeats nothing (rows already sent
+# are no longer claimed).
 SEND_BATCH_SIZE = 50
+
+
+def _enqueue(ids: list[int]) -> None:
+    for start in range(0, len(ids), SEND_BATCH_SIZE):
+        batch = ids[start : start + SEND_BATCH_SIZE]
+        # A short argsrepr: Celery would otherwise format the whole id list for its logs.
+        send_reminders.apply_async((batch,), argsrepr=f"({len(batch)} message ids)")
 
 
 @shared_task(ignore_result=True)
 def sweep_due_reminders() -> int:
-    """Claim due reminders and enqueue their sends, after the claim has committed."""
-    ids = reminders.claim_due_reminders(now=timezone.now(), limit=settings.REMINDER_BATCH_SIZE)
-    for start in range(0, len(ids), SEND_BATCH_SIZE):
-        batch = ids[start : start + SEND_BATCH_SIZE]
-        # A short argsrepr: Celery would otherwise format the whole id list for its logs.
-        send_reminders.apply_async((batch,), argsrepr=f"({len(batch)} reminder ids)")
-    return len(ids)
+    """Claim every due message and enqueue its send, batch after batch, until nothing due is
+    left or the sweep has run for REMINDER_SWEEP_BUDGET seconds (the next beat goes on).
+
+    First, rows a dead worker left "sending" are settled by their kind's rule.
+    """
+    started = time.monotonic()
+    limit = settings.REMINDER_BATCH_SIZE
+    claimed = outbox.recover_interrupted_sends(now=timezone.now(), limit=limit)
+    _enqueue(claimed)
+    total = len(claimed)
+    while time.monotonic() - started < settings.REMINDER_SWEEP_BUDGET:
+        ids = outbox.claim_due_reminders(now=timezone.now(), limit=limit)
+        _enqueue(ids)
+        total += len(ids)
+        if len(ids) < limit:
+            break
+    return total
 
 
 @shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
-def send_reminders(reminder_ids: list[int]) -> list[str]:
-    """Send each claimed reminder; each is locked, checked and recorded on its own."""
-    return [
-        reminders.send_reminder(reminder_id=reminder_id, now=timezone.now())
-        for reminder_id in reminder_ids
-    ]
+def send_reminders(reminder_ids: list[int]) -> dict:
+    """Send a batch of claimed messages and record what became of each."""
+    return outbox.send_batch(reminder_ids)
 
 
 @shared_task(ignore_result=True)
@@ -40,5 +57,5 @@ def create_upcoming_occurrences() -> int:
 
 
 def request_sweep() -> None:
-    """Ask for a sweep as soon as the current transaction commits (an invitation is due now)."""
+    """Ask for a sweep as soon as the current transaction commits (a message is due now)."""
     transaction.on_commit(sweep_due_reminders.delay)

@@ -20,7 +20,7 @@ from tests.conftest import portal_sign_in
 from tests.factories import couple_with_partners
 from worksheets.assignments import assign_worksheet
 from worksheets.models import Assignment
-from worksheets.reminders import claim_due_reminders, send_reminder
+from worksheets.outbox import claim_due_reminders, send_reminder
 from worksheets.responses import save_draft, submit_response
 
 START = dt.datetime(2026, 11, 2, 15, 0, tzinfo=dt.UTC)

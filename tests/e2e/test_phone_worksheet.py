@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from worksheets.assignments import assign_worksheet
 from worksheets.models import Response
-from worksheets.reminders import claim_due_reminders, send_reminder
+from worksheets.outbox import claim_due_reminders, send_reminder
 
 pytestmark = pytest.mark.e2e
 

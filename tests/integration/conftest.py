@@ -8,20 +8,22 @@ from tests.integration.processes import (
     running,
     wait_for,
 )
+from tests.smtp_servers import Sink, serving
 
 
 @pytest.fixture
-def mail_dir(tmp_path):
-    path = tmp_path / "mail"
-    path.mkdir()
-    return path
+def smtp_sink():
+    """A real SMTP server in a thread of the test process, recording every message it is
+    sent: the child processes send to it through Django's SMTP backend."""
+    with serving(Sink()) as server:
+        yield server
 
 
 @pytest.fixture
-def celery_processes(transactional_db, live_server, mail_dir, tmp_path):
+def celery_processes(transactional_db, live_server, smtp_sink, tmp_path):
     """A real Celery worker and beat on Redis and the test PostgreSQL database."""
     flush_broker()
-    env = process_env(mail_dir=mail_dir, site_url=live_server.url)
+    env = process_env(smtp_port=smtp_sink.port, site_url=live_server.url)
     worker_log, beat_log = tmp_path / "worker.log", tmp_path / "beat.log"
     beat_cmd = beat_command(tmp_path / "beat-schedule")
     with (

@@ -30,15 +30,20 @@ def test_database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def process_env(*, mail_dir: Path, site_url: str = "http://127.0.0.1:8000", **extra) -> dict:
+def process_env(*, smtp_port: int, site_url: str = "http://127.0.0.1:8000", **extra) -> dict:
+    """The environment of a child process: the test database and broker, and Django's real
+    SMTP backend pointed at the test's SMTP server (tests/smtp_servers.py), so that what the
+    test counts is what reached the provider."""
     # The browser tests allow the ORM under an event loop in this process only.
     inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {
         **inherited,
         "DATABASE_URL": test_database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "EMAIL_BACKEND": "therapy.mailfiles.MessageFileBackend",
-        "EMAIL_FILE_PATH": str(mail_dir),
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_port),
+        "EMAIL_TIMEOUT": "5",
         "SITE_URL": site_url,
         "REMINDER_SWEEP_SECONDS": "1",
         "LOG_LEVEL": "INFO",

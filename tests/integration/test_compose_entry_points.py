@@ -68,7 +68,7 @@ def test_compose_defines_the_services_with_health_checks():
 
 
 def test_the_compose_commands_serve_health_and_carry_a_task_through(
-    transactional_db, tmp_path, mail_dir
+    transactional_db, tmp_path, smtp_sink
 ):
     load_library()
     counselor = CounselorFactory(practice=PracticeFactory())
@@ -80,7 +80,7 @@ def test_the_compose_commands_serve_health_and_carry_a_task_through(
     )
     ana = couple.partners.get(display_name="Ana")
     port = free_port()
-    env = process_env(mail_dir=mail_dir, site_url=f"http://127.0.0.1:{port}", **PRODUCTION)
+    env = process_env(smtp_port=smtp_sink.port, site_url=f"http://127.0.0.1:{port}", **PRODUCTION)
     beat = list(SERVICES["beat"]["command"])
     beat[-1] = f"--schedule={tmp_path / 'beat-schedule'}"
 
@@ -102,21 +102,25 @@ def test_the_compose_commands_serve_health_and_carry_a_task_through(
             assigned_by=counselor,
             now=now,
         )
-        wait_for(lambda: messages_to(mail_dir, ana.email), timeout=60, what="the invitation")
+        wait_for(lambda: messages_to(smtp_sink, ana.email), timeout=60, what="the invitation")
         # Only beat's periodic sweep can find this one.
         Reminder.objects.filter(response__partner=ana, kind="due_day").update(due_at=timezone.now())
         wait_for(
-            lambda: len(messages_to(mail_dir, ana.email)) == 2,
+            lambda: len(messages_to(smtp_sink, ana.email)) == 2,
             timeout=60,
             what="the nudge swept by beat",
         )
-        assert f"http://127.0.0.1:{port}/p/" in messages_to(mail_dir, ana.email)[0].body
+        assert f"http://127.0.0.1:{port}/p/" in messages_to(smtp_sink, ana.email)[0].body
 
 
-def test_healthz_answers_503_when_the_database_is_unreachable(transactional_db, tmp_path, mail_dir):
+def test_healthz_answers_503_when_the_database_is_unreachable(
+    transactional_db, tmp_path, smtp_sink
+):
     port = free_port()
     env = process_env(
-        mail_dir=mail_dir, **PRODUCTION, DATABASE_URL="postgres://postgres@127.0.0.1:9/nowhere"
+        smtp_port=smtp_sink.port,
+        **PRODUCTION,
+        DATABASE_URL="postgres://postgres@127.0.0.1:9/nowhere",
     )
     with running(web_command(port), env=env, log=tmp_path / "web.log"):
         status, body = wait_for(

@@ -1,4 +1,5 @@
-"""The product loop on real parts: PostgreSQL, Redis, a Celery worker and beat, HTTP."""
+"""The product loop on real parts: PostgreSQL, Redis, a Celery worker and beat, HTTP, and an
+SMTP server that keeps every message it is sent, so each count below is what reached it."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -8,12 +9,12 @@ from django.utils import timezone
 
 from tests.factories import CounselorFactory, PracticeFactory, couple_with_partners
 from tests.integration.http import Browserless
-from tests.integration.mailbox import messages_to, personal_link
+from tests.integration.mailbox import messages_in, messages_to, personal_link
 from tests.integration.processes import wait_for
 from worksheets.assignments import assign_worksheet
 from worksheets.library import latest_templates, load_library
 from worksheets.models import Reminder, Response
-from worksheets.reminders import due_word
+from worksheets.outbox import due_word
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +29,7 @@ ANSWERS = {
 
 
 def test_assign_invite_submit_and_remind_only_the_partner_who_has_not(
-    celery_processes, live_server, mail_dir
+    celery_processes, live_server, smtp_sink
 ):
     load_library()
     counselor = CounselorFactory(practice=PracticeFactory())
@@ -52,11 +53,11 @@ def test_assign_invite_submit_and_remind_only_the_partner_who_has_not(
 
     # The invitation is swept right after the assignment commits and sent by the worker.
     wait_for(
-        lambda: messages_to(mail_dir, sam.email) and messages_to(mail_dir, alex.email),
+        lambda: messages_to(smtp_sink, sam.email) and messages_to(smtp_sink, alex.email),
         timeout=30,
         what="both invitations",
     )
-    [invitation] = messages_to(mail_dir, sam.email)
+    [invitation] = messages_to(smtp_sink, sam.email)
     assert "A new worksheet from your counselor" in invitation.subject
 
     # Sam follows the link, presses Continue and submits over HTTP.
@@ -79,10 +80,10 @@ def test_assign_invite_submit_and_remind_only_the_partner_who_has_not(
     # Time passes: the two nudges before the due date come due, for both partners. Only
     # beat's sweep can pick these up now.
     Reminder.objects.filter(kind__in=["before_due", "due_day"]).update(due_at=timezone.now())
-    wait_for(lambda: len(messages_to(mail_dir, alex.email)) >= 3, timeout=30, what="Alex's nudges")
+    wait_for(lambda: len(messages_to(smtp_sink, alex.email)) >= 3, timeout=30, what="Alex's nudges")
 
-    assert [m.subject for m in messages_to(mail_dir, sam.email)] == [invitation.subject]
-    alex_subjects = sorted(m.subject for m in messages_to(mail_dir, alex.email))
+    assert [m.subject for m in messages_to(smtp_sink, sam.email)] == [invitation.subject]
+    alex_subjects = sorted(m.subject for m in messages_to(smtp_sink, alex.email))
     # The due-day nudge was pulled forward to now, so it names the due day as seen from now.
     alex_due = Response.objects.get(partner=alex).due_at
     word = due_word(alex_due, timezone.now(), ZoneInfo(alex.time_zone))
@@ -101,5 +102,8 @@ def test_assign_invite_submit_and_remind_only_the_partner_who_has_not(
         "overdue_first": "cancelled",
         "counselor_alert": "cancelled",
     }
+    # Each message reached the SMTP server once: it keeps a repeated Message-ID twice.
+    ids = [message.message_id for message in messages_in(smtp_sink)]
+    assert len(ids) == len(set(ids)) == 4
     log = celery_processes["worker_log"].read_text()
     assert sam.email not in log and "SENTINEL" not in log

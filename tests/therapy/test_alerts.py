@@ -50,7 +50,7 @@ def test_a_concern_score_in_its_top_band_raises_an_alert(couple, checkin, maya, 
 
 
 def test_a_failed_delivery_raises_an_alert(couple, checkin, maya, partner_a, settings):
-    from worksheets.reminders import claim_due_reminders, send_reminder
+    from worksheets.outbox import claim_due_reminders, send_reminder
 
     settings.EMAIL_BACKEND = "tests.worksheets.failing_mail.RefusingBackend"
     couple.partners.update(quiet_hours_start=dt.time(0), quiet_hours_end=dt.time(0))
@@ -73,7 +73,7 @@ def test_a_failed_delivery_raises_an_alert(couple, checkin, maya, partner_a, set
 
 
 def test_two_missed_occurrences_in_a_row_are_named_as_such(couple, checkin, maya, partner_a):
-    from worksheets.reminders import claim_due_reminders, send_reminder
+    from worksheets.outbox import claim_due_reminders, send_reminder
 
     couple.partners.update(quiet_hours_start=dt.time(0), quiet_hours_end=dt.time(0))
     start = timezone.now() - dt.timedelta(days=40)

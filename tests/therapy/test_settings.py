@@ -73,3 +73,42 @@ def test_production_asks_staff_for_a_code_after_the_password():
     show = ("shell", "-c", "from django.conf import settings; print(settings.STAFF_TWO_FACTOR)")
     assert manage(*show, **production).stdout.splitlines()[-1] == "True"
     assert manage(*show).stdout.splitlines()[-1] == "False"
+
+
+def test_production_refuses_the_twilio_backend_without_credentials():
+    result = manage(
+        "check",
+        DJANGO_ENV="production",
+        SECRET_KEY=GOOD_SECRET,
+        ALLOWED_HOSTS="couples.example",
+        SMS_BACKEND="clients.sms.TwilioSmsBackend",
+        TWILIO_ACCOUNT_SID="AC" + "0" * 32,
+    )
+    assert result.returncode != 0
+    assert "TwilioSmsBackend needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN" in result.stderr
+
+
+def test_a_malformed_twilio_setting_fails_loudly_without_repeating_a_secret():
+    result = manage("check", TWILIO_ACCOUNT_SID="SK123")
+    assert result.returncode != 0
+    assert "TWILIO_ACCOUNT_SID must be an account SID" in result.stderr
+    result = manage("check", TWILIO_AUTH_TOKEN="my-secret-token")
+    assert result.returncode != 0
+    assert "TWILIO_AUTH_TOKEN must be an auth token of 32 hexadecimal digits" in result.stderr
+    assert "my-secret-token" not in result.stderr
+
+
+def test_phone_numbers_need_a_known_default_region():
+    result = manage("check", PHONE_DEFAULT_REGION="XX")
+    assert result.returncode != 0
+    assert "PHONE_DEFAULT_REGION must be a two-letter country code" in result.stderr
+
+
+def test_delivery_reports_must_come_to_an_address_under_site_url():
+    result = manage(
+        "check",
+        SITE_URL="https://couples.example",
+        TWILIO_STATUS_CALLBACK_URL="https://elsewhere.example/sms/status/",
+    )
+    assert result.returncode != 0
+    assert "TWILIO_STATUS_CALLBACK_URL must be an address under SITE_URL" in result.stderr

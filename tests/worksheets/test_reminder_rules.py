@@ -10,7 +10,8 @@ from django.core import mail
 from therapy.models import Alert
 from worksheets.assignments import assign_worksheet
 from worksheets.models import Reminder
-from worksheets.reminders import claim_due_reminders, reschedule_partner, resend, send_reminder
+from worksheets.outbox import claim_due_reminders, resend, send_reminder
+from worksheets.reminders import reschedule_partner
 from worksheets.scheduling import local_to_utc
 
 NEW_YORK = ZoneInfo("America/New_York")

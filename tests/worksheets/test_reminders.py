@@ -7,7 +7,7 @@ from django.core import mail
 
 from worksheets.assignments import assign_worksheet, cancel_assignment
 from worksheets.models import Reminder
-from worksheets.reminders import claim_due_reminders, send_reminder
+from worksheets.outbox import claim_due_reminders, send_reminder
 from worksheets.responses import submit_response
 from worksheets.scheduling import local_to_utc
 

@@ -17,7 +17,7 @@ from therapy.alerts import AcknowledgementError, acknowledge
 from therapy.models import Alert
 from worksheets.assignments import assign_to_partners, assign_worksheet
 from worksheets.models import Reminder
-from worksheets.reminders import claim_due_reminders, send_reminder
+from worksheets.outbox import claim_due_reminders, send_reminder
 from worksheets.responses import save_draft, submit_response
 
 SENTINEL = "SENTINEL-he-took-my-phone-7731"
@@ -284,13 +284,13 @@ def test_safety_check_messages_never_name_the_worksheet(couple, partner_a, safet
         for_partner=partner_a,
     )
     from clients.models import Partner
-    from worksheets.reminders import compose
+    from worksheets.outbox import compose
 
     invitation = Reminder.objects.get(kind=Reminder.Kind.INVITATION)
-    sms = compose(invitation, now=now)
+    sms = compose(invitation, now=now, token="t")
     Partner.objects.filter(pk=partner_a.pk).update(channel="email")
     invitation.channel = "email"
-    email = compose(invitation, now=now)
+    email = compose(invitation, now=now, token="t")
     for message in (sms, email):
         text = (message.subject + message.body).lower()
         assert "how things are at home" not in text

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from worksheets.reminders import due_word
+from worksheets.outbox import due_word
 from worksheets.scheduling import (
     QuietHours,
     at_local_hour,

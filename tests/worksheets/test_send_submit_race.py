@@ -13,7 +13,7 @@ from django.utils import timezone
 from tests.worksheets import blocking_mail
 from worksheets.assignments import assign_worksheet
 from worksheets.models import Reminder
-from worksheets.reminders import claim_due_reminders, send_reminder
+from worksheets.outbox import claim_due_reminders, send_reminder
 from worksheets.responses import submit_response
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -88,3 +88,65 @@ def test_a_send_after_the_submission_sends_nothing(claimed_invitation, partner_a
     submit_response(response_id=response.pk, partner=partner_a, answers=ANSWERS, now=now)
     assert send_reminder(reminder_id=reminder.pk, now=now) == "cancelled"
     assert mail.outbox == []
+
+
+def test_a_submission_waits_at_most_a_second_for_a_stalled_send(
+    claimed_invitation, partner_a, settings
+):
+    """The provider hangs mid-send: the submission goes in after SUBMIT_WAIT_FOR_SEND_MS, and
+    the message already handed to the provider is the only one; nothing starts after."""
+    settings.EMAIL_BACKEND = "tests.worksheets.blocking_mail.BlockingBackend"
+    blocking_mail.entered.clear()
+    blocking_mail.release.clear()
+    reminder, response, now = claimed_invitation
+    finished = []
+    sender = in_thread(lambda: send_reminder(reminder_id=reminder.pk, now=now), finished, "send")
+    assert blocking_mail.entered.wait(timeout=10), "the send never reached the provider"
+    started = time.monotonic()
+    submitter = in_thread(
+        lambda: submit_response(
+            response_id=response.pk, partner=partner_a, answers=ANSWERS, now=now
+        ),
+        finished,
+        "submit",
+    )
+    submitter.join(timeout=10)
+    waited = time.monotonic() - started
+    print(f"race: the submission waited {waited:.2f}s for a stalled send")
+    assert not submitter.is_alive()
+    assert 0.9 <= waited <= 1.5, waited
+    response.refresh_from_db()
+    assert response.status == "submitted"
+    # The nudges planned for this response are cancelled, so none can start after.
+    assert not Reminder.objects.filter(response=response).open().exists()
+    blocking_mail.release.set()
+    sender.join(timeout=10)
+    reminder.refresh_from_db()
+    assert reminder.status == "sent"
+    assert len(mail.outbox) == 1
+
+
+def test_a_submission_waits_for_a_quick_send_then_goes_in(claimed_invitation, partner_a, settings):
+    """Measured in the race above: with a provider that answers, the wait is the send's time."""
+    settings.EMAIL_BACKEND = "tests.worksheets.blocking_mail.BlockingBackend"
+    blocking_mail.entered.clear()
+    blocking_mail.release.clear()
+    reminder, response, now = claimed_invitation
+    finished = []
+    sender = in_thread(lambda: send_reminder(reminder_id=reminder.pk, now=now), finished, "send")
+    assert blocking_mail.entered.wait(timeout=10)
+    started = time.monotonic()
+    submitter = in_thread(
+        lambda: submit_response(
+            response_id=response.pk, partner=partner_a, answers=ANSWERS, now=now
+        ),
+        finished,
+        "submit",
+    )
+    time.sleep(0.2)
+    blocking_mail.release.set()
+    submitter.join(timeout=10)
+    sender.join(timeout=10)
+    waited = time.monotonic() - started
+    assert waited < 1.0
+    assert [name for name, _ in finished] == ["send", "submit"]

@@ -98,7 +98,8 @@ class Sink:
         received = Received(
             message_id=str(headers.get("Message-ID", "")).strip(),
             recipients=[address.lower() for address in envelope.rcpt_tos],
-            subject=str(headers.get("Subject", "")),
+            # Unfolded: a long header arrives split over lines (RFC 5322 folding).
+            subject=str(headers.get("Subject", "")).replace("\r\n", "").replace("\n", ""),
             at=time.time(),
             connection=session.connection,
             content=envelope.original_content,

@@ -23,7 +23,6 @@ __all__ = [
     "PermanentDeliveryError",
     "Providers",
     "TransientDeliveryError",
-    "send_email",
 ]
 
 
@@ -130,9 +129,3 @@ class Providers:
         if channel == Partner.Channel.SMS:
             return self.text(partner.phone, message)
         return self.email([partner.email], message)
-
-
-def send_email(recipients: list[str], message: OutgoingMessage) -> str:
-    """Send one e-mail on a connection of its own."""
-    with Providers() as providers:
-        return providers.email(recipients, message)

@@ -49,6 +49,7 @@ def delivery_status(request):
         provider_id=request.POST.get("MessageSid", ""),
         status=request.POST.get("MessageStatus", ""),
         error_code=request.POST.get("ErrorCode", ""),
+        row_key=request.GET.get("row", ""),
         now=timezone.now(),
     )
     return HttpResponse()

@@ -68,6 +68,9 @@ class TwilioServer:
     auth_token: str = AUTH_TOKEN
     requests: list[Received] = field(default_factory=list)
     behaviour: Behaviour = field(default_factory=Behaviour)
+    # Called with each message it takes, before it answers: as Twilio may report on a message
+    # before our request for it has had its answer.
+    on_message: object = None
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -137,6 +140,8 @@ class TwilioServer:
         elif behaviour.status != 201:
             return _error(behaviour.status, behaviour.code, to=form["To"])
         received.sid = "SM" + secrets.token_hex(16)
+        if self.on_message is not None:
+            self.on_message(received)
         return 201, self._message(received)
 
     def _message(self, received: Received) -> dict:

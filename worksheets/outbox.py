@@ -266,7 +266,7 @@ def compose(reminder: Reminder, *, now: dt.datetime, token: str) -> OutgoingMess
     return OutgoingMessage(
         subject=subject,
         body=body,
-        idempotency_key=f"reminder-{reminder.pk}",
+        idempotency_key=message_key(reminder.pk),
         unsubscribe_url=context["unsubscribe"],
     )
 
@@ -281,7 +281,7 @@ def compose_safety_notice(reminder: Reminder) -> OutgoingMessage:
     return OutgoingMessage(
         subject="Urgent: an alert is waiting for you in the counselor dashboard",
         body=body.strip() + "\n",
-        idempotency_key=f"reminder-{reminder.pk}",
+        idempotency_key=message_key(reminder.pk),
     )
 
 
@@ -292,7 +292,7 @@ def compose_alert_email(reminder: Reminder) -> OutgoingMessage:
     return OutgoingMessage(
         subject=f"Worksheet still open: {couple.label}",
         body=f"{reminder.alert.reason}\n\nSee the counselor dashboard:\n{_couple_url(reminder)}\n",
-        idempotency_key=f"reminder-{reminder.pk}",
+        idempotency_key=message_key(reminder.pk),
     )
 
 
@@ -303,6 +303,20 @@ def counselor_addresses(reminder: Reminder) -> list[str]:
     if reminder.kind == Kind.ALERT_EMAIL:
         counselors = counselors.filter(alert_by_email=True)
     return sorted({c.user.email for c in counselors if c.user.email})
+
+
+def message_key(reminder_id: int) -> str:
+    """The key a message carries to its provider (Message-ID, Twilio callback address), the
+    same on every attempt: it names the outbox row."""
+    return f"reminder-{reminder_id}"
+
+
+def row_named_by(key: str) -> int | None:
+    """The outbox row a message key names, or None for any other text."""
+    prefix, _, number = key.partition("-")
+    if prefix != "reminder" or not number.isdigit() or len(number) > 18:
+        return None
+    return int(number)
 
 
 # --- Sending a batch -----------------------------------------------------------------------------
@@ -394,7 +408,7 @@ def _deliver(reminder: Reminder, providers: Providers, *, now: dt.datetime, toke
     if kind == Kind.ALERT_EMAIL:
         return providers.email(counselor_addresses(reminder), compose_alert_email(reminder))
     if kind == Kind.LINK:
-        message = link_email(reminder.partner, token, f"reminder-{reminder.pk}")
+        message = link_email(reminder.partner, token, message_key(reminder.pk))
         return providers.email([reminder.partner.email], message)
     message = compose(reminder, now=now, token=token)
     return providers.to_partner(reminder.partner, message, channel=reminder.channel)

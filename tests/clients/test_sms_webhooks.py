@@ -3,11 +3,12 @@ to our number (STOP and START)."""
 
 import datetime as dt
 import logging
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
 
 from tests.factories import PartnerFactory
@@ -161,6 +162,48 @@ def test_a_report_without_twilios_signature_is_refused_and_not_logged(
     assert answer.status_code == 403
     assert row_state(row) == ("sent", None, "")
     assert request.sid not in caplog.text and B_PHONE not in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)  # the report comes on the server's own thread
+def test_a_report_that_comes_before_the_batch_records_its_send_is_kept(
+    twilio, couple, checkin, maya, partner_b
+):
+    """Twilio can report "delivered" before our request for the message has had its answer,
+    so before the batch has recorded the message's SID. The report settles the row, and the
+    batch's record, coming after, leaves it so."""
+    partner_b.channel, partner_b.phone = "sms", B_PHONE
+    partner_b.save()
+    reports = []
+
+    def report_at_once(request):
+        answer = report(Client(enforce_csrf_checks=True), twilio, request, "delivered")
+        reports.append((answer.status_code, *row_state(row_of(request))))
+        connection.close()  # this thread's own
+
+    def row_of(request):
+        [key] = [
+            value
+            for name, value in parse_qsl(urlsplit(request.form["StatusCallback"]).query)
+            if name == "row"
+        ]
+        return Reminder.objects.get(pk=key.removeprefix("reminder-"))
+
+    twilio.on_message = report_at_once
+    assign_worksheet(
+        couple=couple,
+        template=checkin,
+        due_at=DUE,
+        assigned_by=maya,
+        now=AFTERNOON,
+        for_partner=partner_b,
+    )
+    with time_machine.travel(AFTERNOON, tick=False):
+        send_due(AFTERNOON)
+    [request] = twilio.messages()
+    row = Reminder.objects.get(partner=partner_b, kind="invitation")
+    assert reports == [(200, "delivered", AFTERNOON, "")]
+    assert row_state(row) == ("delivered", AFTERNOON, "")
+    assert (row.provider_id, row.sent_at) == (request.sid, AFTERNOON)
 
 
 def test_reports_are_read_only_from_posts(client, twilio, texted):

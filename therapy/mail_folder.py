@@ -10,6 +10,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from worksheets.outbox import row_named_by
+
 _LINK = re.compile(r"https?://\S+")
 
 
@@ -20,6 +22,8 @@ class OutboxMessage:
     subject: str
     sent_at: datetime | None
     body: str
+    outbox_row: int | None  # the outbox row its Message-ID names
+
 
     @property
     def links(self) -> list[str]:
@@ -40,21 +44,19 @@ def read_message(path: Path) -> OutboxMessage:
         subject=str(parsed.get("Subject", "")),
         sent_at=parsedate_to_datetime(date) if date else None,
         body=body_part.get_content() if body_part else "",
+        outbox_row=_outbox_row(str(parsed.get("Message-ID", ""))),
     )
 
 
-def recent_messages(
-    *, allowed_recipients: set[str] | None, limit: int = 100
-) -> list[OutboxMessage]:
-    """Newest first; only messages to `allowed_recipients` unless it is None (operators)."""
+def _outbox_row(message_id: str) -> int | None:
+    key, _, _ = message_id.strip().removeprefix("<").partition("@")
+    return row_named_by(key)
+
+
+def recent_messages(*, limit: int = 500) -> list[OutboxMessage]:
+    """The newest messages in the folder, newest first, whoever they went to."""
     directory = Path(settings.EMAIL_FILE_PATH)
     if not directory.is_dir():
         return []
-    messages = []
-    for path in sorted(directory.glob("*.eml"), key=lambda p: p.name, reverse=True):
-        message = read_message(path)
-        if allowed_recipients is None or set(message.recipients) & allowed_recipients:
-            messages.append(message)
-        if len(messages) >= limit:
-            break
-    return messages
+    newest = sorted(directory.glob("*.eml"), key=lambda p: p.name, reverse=True)[:limit]
+    return [read_message(path) for path in newest]

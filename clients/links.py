@@ -55,8 +55,11 @@ def find_usable_link(token_hash: str, now: dt.datetime) -> PortalLink | None:
     return link
 
 
-def mark_used(link: PortalLink, now: dt.datetime) -> None:
-    PortalLink.objects.filter(pk=link.pk).update(last_used_at=now)
+def spend(link: PortalLink, now: dt.datetime) -> bool:
+    """Use up the link to sign in. Of two requests at once, only one gets True."""
+    return bool(
+        PortalLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=now)
+    )
 
 
 _UNSUBSCRIBE_SALT = "clients.unsubscribe"

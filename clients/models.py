@@ -94,7 +94,8 @@ class PortalLink(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    # A link signs a partner in once (docs/privacy.md); this is when it did.
+    used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -105,6 +106,7 @@ class PortalLink(models.Model):
     def is_usable(self, now: dt.datetime) -> bool:
         return (
             self.revoked_at is None
+            and self.used_at is None
             and now < self.expires_at
             and self.email.lower() == self.partner.email.lower()
             and self.partner.removed_at is None

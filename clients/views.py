@@ -13,9 +13,9 @@ from clients.forms import ContactPreferencesForm, NewLinkForm
 from clients.links import (
     find_usable_link,
     hash_token,
-    mark_used,
     partner_from_unsubscribe_token,
     partners_with_address,
+    spend,
 )
 from clients.preferences import record_consent, turn_off_reminders, update_contact_preferences
 from clients.ratelimit import allow
@@ -39,15 +39,18 @@ def open_link(request, token):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def welcome(request):
+    """Continue signs in with the pending link, and uses it up: a link works once."""
     now = timezone.now()
     link = find_usable_link(request.session.get(portal.PENDING_LINK_KEY, ""), now)
-    if link is None:
-        return render(request, "clients/link_invalid.html", status=410)
-    if request.method == "POST":
+    if link is not None and request.method == "POST" and spend(link, now):
         portal.sign_in(request, link)
-        mark_used(link, now)
         return redirect("portal:home")
-    return render(request, "clients/welcome.html", {"partner": link.partner})
+    if link is not None and request.method == "GET":
+        return render(request, "clients/welcome.html", {"partner": link.partner})
+    if portal.signed_in_partner(request) is not None:
+        # Already in, by this link or another (Back, or Continue pressed twice).
+        return redirect("portal:home")
+    return render(request, "clients/link_invalid.html", status=410)
 
 
 @never_cache

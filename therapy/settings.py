@@ -354,6 +354,8 @@ REST_FRAMEWORK = {
 
 # --- Logging ---------------------------------------------------------------------------------
 
+# Personal-link tokens are taken out of every log record (therapy/log_redaction.py).
+LOGGING_CONFIG = "therapy.log_redaction.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.test import Client
 from django.utils import timezone
 
 from clients.links import hash_token, issue_link
@@ -37,7 +38,40 @@ def test_continue_signs_the_partner_in(client, token, partner_a):
     response = client.post("/portal/welcome/", follow=True)
     assert response.redirect_chain[-1][0] == "/portal/"
     assert b"Your worksheets" in response.content
-    assert PortalLink.objects.get(partner=partner_a).last_used_at is not None
+    assert PortalLink.objects.get(partner=partner_a).used_at is not None
+
+
+def test_a_link_signs_in_once_and_then_offers_a_new_one(token):
+    """A link left in an inbox, a browser's history or a forwarded e-mail is not a key."""
+    first, second = Client(), Client()
+    first.get(f"/p/{token}/")
+    assert first.post("/portal/welcome/")["Location"] == "/portal/"
+
+    second.get(f"/p/{token}/")
+    for answer in (second.get("/portal/welcome/"), second.post("/portal/welcome/")):
+        assert answer.status_code == 410
+        assert b"signs you in once" in answer.content
+        assert b'href="/portal/new-link/"' in answer.content
+    assert second.get("/portal/")["Location"] == "/portal/signed-out/"
+
+
+def test_of_two_continues_at_once_only_one_signs_in(token, partner_a):
+    """Both browsers saw the welcome page before either pressed Continue."""
+    first, second = Client(), Client()
+    for browser in (first, second):
+        browser.get(f"/p/{token}/")
+        assert b"Continue" in browser.get("/portal/welcome/").content
+    assert first.post("/portal/welcome/")["Location"] == "/portal/"
+    assert second.post("/portal/welcome/").status_code == 410
+    assert first.get("/portal/").status_code == 200
+
+
+def test_back_to_the_welcome_page_after_signing_in_goes_home(client, token):
+    client.get(f"/p/{token}/")
+    client.post("/portal/welcome/")
+    assert client.get("/portal/welcome/")["Location"] == "/portal/"
+    assert client.post("/portal/welcome/")["Location"] == "/portal/"  # Continue pressed twice
+    assert client.get(f"/p/{token}/", follow=True).redirect_chain[-1][0] == "/portal/"
 
 
 def test_an_expired_link_shows_a_friendly_page(client, token):

@@ -29,6 +29,10 @@ from worksheets.responses import (
 )
 
 _ACTIONS = {"next", "back", "save", "review", "autosave"}
+STALE_PAGE = (
+    "This page was out of date, so its answers were not saved. Here is the worksheet as it "
+    "is now; please check this part again."
+)
 
 
 def _open_response(request, response_id):
@@ -56,6 +60,28 @@ def resume_step(sections, answers: dict):
     return sections[-1]
 
 
+def posted_step(request, sections):
+    """The part a post carries: the page names it (a hidden `step`, or `?step=` in the
+    address; a worksheet of one part needs neither) and carries the part's fingerprint back.
+    None when the post names no part, or a
+    part whose questions are not the ones the page showed: such a post must not be applied
+    to whatever part the partner would resume at now."""
+    raw = request.POST.get("step") or request.GET.get("step")
+    if raw is None and len(sections) == 1:
+        raw = 1  # one part: nothing to mistake it for
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        return None
+    if not 1 <= number <= len(sections):
+        return None
+    step = sections[number - 1]
+    fingerprint = request.POST.get("part")
+    if fingerprint is not None and fingerprint != step.fingerprint:
+        return None
+    return step
+
+
 def _step_url(response, number: int) -> str:
     return f"{reverse('portal:worksheet', args=[response.pk])}?step={number}"
 
@@ -80,6 +106,12 @@ def worksheet(request, response_id):
     action = request.POST.get("action")
     if action not in _ACTIONS:
         action = "save"
+    step = posted_step(request, sections)
+    if step is None:
+        if action == "autosave":
+            return HttpResponse(STALE_PAGE, status=409, content_type="text/plain")
+        messages.error(request, STALE_PAGE)
+        return redirect("portal:worksheet", response_id=response.pk)
     shareable = shared_item_keys(response.assignment, step.items)
     try:
         save_draft(

@@ -5,6 +5,7 @@ numbers, a single choice as its value, a multiple choice as a list of values, fr
 string, and a time split as {category: hours}.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 
 from django import forms
@@ -243,6 +244,13 @@ class Step:
     number: int
     title: str
     items: list
+
+    @property
+    def fingerprint(self) -> str:
+        """Names the questions this part showed: a post carries it back, so that answers are
+        only ever saved to the part the partner saw."""
+        keys = ",".join(item.key for item in self.items)
+        return hashlib.sha256(keys.encode()).hexdigest()[:16]
 
 
 def steps(items) -> list[Step]:

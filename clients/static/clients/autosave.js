@@ -1,23 +1,46 @@
 // Saves the draft a moment after the partner stops typing or choosing, so nothing is lost
 // if the phone locks or the tab closes. The page works the same without this script.
+//
+// One save at a time: a change made while a save is on its way is sent after it, so an
+// older copy of the answers can never arrive last and overwrite a newer one. The form
+// carries its part's number and fingerprint, so the server saves to the part shown here.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-autosave]");
   if (!form || !window.fetch) { return; }
   var status = document.getElementById("autosave-status");
   var timer = null;
+  var saving = false;
+  var changedSince = false;
+
+  function say(text) {
+    if (status) { status.textContent = text; }
+  }
 
   function save() {
+    if (saving) { changedSince = true; return; }
+    saving = true;
+    changedSince = false;
     var data = new FormData(form);
     data.set("action", "autosave");
-    fetch(window.location.href, { method: "POST", body: data, credentials: "same-origin" })
+    fetch(form.action || window.location.href, {
+      method: "POST", body: data, credentials: "same-origin"
+    })
       .then(function (response) {
-        if (status) {
-          status.textContent = response.ok ? "Draft saved." : "Could not save just now; your answers are still on this page.";
+        if (response.ok) {
+          say("Draft saved.");
+        } else if (response.status === 409) {
+          say("This page is out of date and was not saved. Reload the page to go on.");
+        } else {
+          say("Could not save just now; your answers are still on this page.");
         }
       })
       .catch(function () {
-        if (status) { status.textContent = "Offline: your answers are still on this page."; }
+        say("Offline: your answers are still on this page.");
+      })
+      .then(function () {
+        saving = false;
+        if (changedSince) { save(); }
       });
   }
 

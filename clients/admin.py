@@ -23,13 +23,14 @@ from therapy.alerts import AcknowledgementError, acknowledge
 from therapy.brief import session_brief
 from therapy.brief_pdf import render_brief_pdf
 from therapy.charts import couple_charts
+from therapy.input_limits import BoundedInlineMixin
 from therapy.notes import CounselorNoteForm, add_note
 from therapy.sessions import SessionError, schedule_session
 from worksheets.assignments import AssignmentError, assign_to_partners
 from worksheets.reminders import reschedule_partner
 
 
-class PartnerInline(admin.StackedInline):
+class PartnerInline(BoundedInlineMixin, admin.StackedInline):
     model = Partner
     form = PartnerAdminForm
     extra = 2

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from clients.models import Couple, Partner
 from clients.phones import can_take_texts, normalise_phone
+from therapy.input_limits import check_service_year
 from therapy.models import Practice
 from therapy.timezones import time_zone_choices
 from worksheets.library import latest_templates
@@ -221,6 +222,12 @@ class AssignWorksheetForm(forms.Form):
             raise forms.ValidationError("Choose a date within the next year.")
         return due_date
 
+    def clean_repeat_until(self):
+        until = self.cleaned_data["repeat_until"]
+        if until is not None:
+            check_service_year(until)
+        return until
+
     def clean(self):
         cleaned = super().clean()
         second, first = cleaned.get("overdue_second"), cleaned.get("overdue_first")
@@ -317,6 +324,7 @@ class ScheduleSessionForm(forms.Form):
     def clean_starts_at(self):
         # The browser sends a wall-clock time; read it in the practice's zone, not the server's.
         value = self.cleaned_data["starts_at"].replace(tzinfo=None)
+        check_service_year(value)
         starts_at = local_to_utc(value, self.zone)
         if starts_at <= timezone.now():
             raise forms.ValidationError("Choose a time in the future.")

@@ -5,9 +5,11 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME, logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
+from django.core.validators import MaxLengthValidator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
@@ -22,6 +24,17 @@ from django.views.decorators.csrf import csrf_protect
 from clients.forms import SupportResourcesForm
 from therapy import access, dashboard, mail_folder, two_factor
 from therapy.models import Counselor, Practice
+
+
+class StaffSignInForm(AdminAuthenticationForm):
+    """The admin's sign-in form, with the username's length checked before anyone tries it:
+    Django's form sets its length limit too late for the check to run, and a 10,000-character
+    name would reach the lockout's database columns."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = self.fields["username"].max_length
+        self.fields["username"].validators.append(MaxLengthValidator(limit))
 
 
 class CodeForm(forms.Form):
@@ -54,6 +67,7 @@ class CounselorAdminSite(admin.AdminSite):
     site_title = "Counselor dashboard"
     index_title = "Your caseload"
     index_template = "admin/counselor_home.html"
+    login_form = StaffSignInForm
 
     def has_permission(self, request):
         return access.can_use_dashboard(request.user) and not two_factor.needs_second_step(request)

@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 
 from therapy import access
 from therapy.admin_site import ScopedAdmin
+from therapy.input_limits import BoundedInlineMixin
 from worksheets.answers import answer_text
 from worksheets.assignments import cancel_assignment
 from worksheets.forms import AnswerForm
@@ -240,7 +241,7 @@ class ReminderAdmin(ScopedAdmin):
         )
 
 
-class WorksheetItemInline(admin.TabularInline):
+class WorksheetItemInline(BoundedInlineMixin, admin.TabularInline):
     model = WorksheetItem
     fields = ["position", "section", "kind", "prompt", "subscale", "reverse_keyed", "visibility"]
     readonly_fields = fields

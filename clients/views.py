@@ -20,6 +20,7 @@ from clients.links import (
 from clients.preferences import record_consent, turn_off_reminders, update_contact_preferences
 from clients.ratelimit import allow
 from therapy.access import responses_of_partner
+from therapy.client_address import client_ip
 from worksheets.reminders import request_link
 
 
@@ -72,8 +73,7 @@ def new_link(request):
     form = NewLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"].lower()
-        client_ip = request.META.get("REMOTE_ADDR", "")
-        if allow(f"link-ip:{client_ip}", limit=10, window_seconds=3600) and allow(
+        if allow(f"link-ip:{client_ip(request)}", limit=10, window_seconds=3600) and allow(
             f"link-address:{hash_token(email)}", limit=3, window_seconds=3600
         ):
             for partner in partners_with_address(email):

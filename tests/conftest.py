@@ -18,6 +18,14 @@ from therapy.models import Counselor
 from worksheets.library import load_library
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate limits and sign-in counters live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def library(db):
     load_library()

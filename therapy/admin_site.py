@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
 from clients.forms import SupportResourcesForm
-from therapy import access, dashboard, mail_folder, two_factor
+from therapy import access, dashboard, mail_folder, sign_in_limits, two_factor
 from therapy.models import Counselor, Practice
 
 
@@ -77,6 +77,8 @@ class CounselorAdminSite(admin.AdminSite):
         if two_factor.needs_second_step(request) and access.can_use_dashboard(request.user):
             next_url = request.GET.get(REDIRECT_FIELD_NAME, "")
             return redirect(f"{reverse('admin:two_step')}?{urlencode({'next': next_url})}")
+        if request.method == "POST" and sign_in_limits.address_locked(request):
+            return locked_out(request, by_address=True)
         return super().login(request, extra_context)
 
     @method_decorator(never_cache)
@@ -258,14 +260,18 @@ class ScopedAdmin(admin.ModelAdmin):
         return False
 
 
-def locked_out(request, credentials=None):
-    """The page for a sign-in refused because of too many wrong passwords (django-axes)."""
+def locked_out(request, credentials=None, *, by_address=False):
+    """The page for a sign-in refused because of too many wrong passwords: for one username
+    (django-axes), or from one address (therapy.sign_in_limits)."""
     minutes = round(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
     context = {
         "site_header": CounselorAdminSite.site_header,
         "site_title": CounselorAdminSite.site_title,
         "title": "Sign-in locked for now",
-        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "by_address": by_address,
+        "failure_limit": settings.STAFF_ADDRESS_FAILURE_LIMIT
+        if by_address
+        else settings.AXES_FAILURE_LIMIT,
         "minutes": minutes,
     }
     # Rendered here, not lazily: django-axes returns it from its middleware.

@@ -8,11 +8,13 @@ class TherapyConfig(AppConfig):
     verbose_name = "Practice"
 
     def ready(self):
-        from django.contrib.auth.signals import user_logged_in
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
 
         from therapy.middleware import start_idle_clock
+        from therapy.sign_in_limits import count_failure
 
         user_logged_in.connect(start_idle_clock, dispatch_uid="therapy.start_idle_clock")
+        user_login_failed.connect(count_failure, dispatch_uid="therapy.count_failure")
 
 
 class TherapyAdminConfig(admin_apps.AdminConfig):

@@ -196,12 +196,18 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = env_int("STAFF_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("STAFF_LOCKOUT_MINUTES", 15))
-# By username only: behind a load balancer every request can come from one address, and
-# locking that address would lock the whole practice out. Hence axes' advice to lock by
-# address too (its check W006) is turned off on purpose.
+# axes locks by username; wrong passwords from one address are counted apart, with a higher
+# limit (below), since a practice's staff share an office address. Hence axes' own advice to
+# lock by address in the same count (its check W006) is turned off on purpose.
 AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
+# Wrong passwords from one address, whichever usernames, pause sign-in from it for the same
+# window (therapy/sign_in_limits.py); higher, since a practice's staff share an office.
+STAFF_ADDRESS_FAILURE_LIMIT = env_int("STAFF_ADDRESS_FAILURE_LIMIT", 20)
+# Reverse proxies in front of the service, for the client's address (therapy/client_address.py).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "therapy.client_address.client_ip"
 AXES_LOCKOUT_CALLABLE = "therapy.admin_site.locked_out"
 # Failed attempts are kept for the lockout; successful sign-ins are not logged a second time,
 # and nothing of it is shown in the counselors' admin.

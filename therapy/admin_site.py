@@ -40,14 +40,15 @@ class StaffSignInForm(AdminAuthenticationForm):
 class CodeForm(forms.Form):
     code = forms.CharField(
         label="Six-digit code from your authenticator app",
-        max_length=12,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
-        ),
+        help_text="Or one of your recovery codes, if you do not have your phone.",
+        max_length=14,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
     )
 
     def clean_code(self):
         code = self.cleaned_data["code"].replace(" ", "")
+        if two_factor.is_recovery_code_shaped(code):
+            return code
         if not (code.isdigit() and len(code) == 6):
             raise forms.ValidationError("Enter the six digits your app shows.")
         return code
@@ -99,9 +100,26 @@ class CounselorAdminSite(admin.AdminSite):
         device = two_factor.authenticator_for(request.user)
         form = CodeForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
-            problem = two_factor.check_code(request, device, form.cleaned_data["code"])
-            if not problem:
-                return redirect(next_url)
+            code = form.cleaned_data["code"]
+            problem = None
+            if device.confirmed:
+                problem = two_factor.check_recovery_code(request, code)
+                if problem == "":
+                    left = two_factor.recovery_codes_left(request.user)
+                    messages.warning(
+                        request,
+                        f"You signed in with a recovery code; {left} left. If your phone is "
+                        "lost, ask whoever manages accounts to remove the old app, then set "
+                        "up a new one: that gives you new codes.",
+                    )
+                    return redirect(next_url)
+            if problem is None:
+                was_set_up = device.confirmed
+                problem = two_factor.check_code(request, device, code)
+                if not problem and not was_set_up:
+                    return self._show_recovery_codes(request, next_url)
+                if not problem:
+                    return redirect(next_url)
             form.add_error("code", problem)
         setting_up = not device.confirmed
         context = {
@@ -116,6 +134,17 @@ class CounselorAdminSite(admin.AdminSite):
             context["qr_code"] = mark_safe(two_factor.qr_code_svg(device))  # noqa: S308 - segno's SVG
             context["key"] = two_factor.readable_key(device)
         return TemplateResponse(request, "admin/two_step.html", context)
+
+    def _show_recovery_codes(self, request, next_url):
+        """The recovery codes, in this one answer only: not stored anywhere they could be
+        shown again."""
+        context = {
+            **self.each_context(request),
+            "title": "Your recovery codes",
+            "codes": two_factor.issue_recovery_codes(request.user),
+            "next_url": next_url,
+        }
+        return TemplateResponse(request, "admin/recovery_codes.html", context)
 
     def index(self, request, extra_context=None):
         now = timezone.now()

@@ -35,5 +35,12 @@ def test_a_counselor_sets_up_the_app_and_reaches_the_caseload(
         f"{totp(device.bin_key):06d}"
     )
     page.get_by_role("button", name="Finish setting up").click()
+    expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+    expect(page.get_by_role("list", name="Recovery codes").get_by_role("listitem")).to_have_count(
+        10
+    )
+    page.screenshot(path=tmp_path / "recovery-codes.png", full_page=True)
+    assert check_accessibility(page, "recovery-codes") == []
+    page.get_by_role("link", name="I have kept them: go on").click()
     expect(page.get_by_role("heading", name="Your caseload")).to_be_visible()
     page.context.close()

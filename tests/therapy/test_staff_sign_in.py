@@ -3,8 +3,10 @@ idle signs itself out, and, where required, a code from an authenticator app fol
 password."""
 
 import datetime as dt
+import re
 
 import time_machine
+from django.test import Client
 from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -104,7 +106,7 @@ def test_with_two_step_sign_in_the_first_visit_sets_up_the_app(client, maya, set
     assert "Wait a few seconds after a wrong code" in too_soon.content.decode()
     with time_machine.travel(timezone.now() + dt.timedelta(seconds=5), tick=False):
         right = client.post("/admin/two-step/?next=/admin/", {"code": app_code(device)})
-        assert right["Location"] == "/admin/"
+        assert "Your recovery codes" in right.content.decode()  # then on to /admin/
     assert "Your caseload" in client.get("/admin/").content.decode()
     device.refresh_from_db()
     assert device.confirmed
@@ -142,3 +144,76 @@ def test_the_code_page_only_follows_links_within_the_site(client, maya, settings
         "/admin/two-step/?next=https://elsewhere.example/", {"code": app_code(device)}
     )
     assert response["Location"] == "/admin/"
+
+
+# --- Recovery codes ---------------------------------------------------------------------------
+
+
+def set_up_app(client, maya):
+    sign_in(client, "maya", PASSWORD)
+    client.get("/admin/two-step/")
+    device = TOTPDevice.objects.get(user=maya.user)
+    return client.post("/admin/two-step/?next=/admin/", {"code": app_code(device)})
+
+
+def shown_codes(page) -> list[str]:
+    return re.findall(r"<li><code>([a-z0-9-]+)</code></li>", page.content.decode())
+
+
+def test_setting_up_the_app_shows_ten_recovery_codes_once(client, maya, settings):
+    settings.STAFF_TWO_FACTOR = True
+    page = set_up_app(client, maya)
+    codes = shown_codes(page)
+    assert len(codes) == len(set(codes)) == 10
+    assert "shown only this once" in page.content.decode()
+    assert 'href="/admin/"' in page.content.decode()
+    # Signed in, and nowhere to see the codes again.
+    home = client.get("/admin/").content.decode()
+    assert "Your caseload" in home and not any(code in home for code in codes)
+    assert not any(
+        code in client.get("/admin/two-step/", follow=True).content.decode() for code in codes
+    )
+
+
+def test_a_recovery_code_signs_in_once_in_place_of_the_app(client, maya, settings):
+    settings.STAFF_TWO_FACTOR = True
+    codes = shown_codes(set_up_app(client, maya))
+    client.logout()
+
+    for attempt, code in enumerate([codes[3], codes[3].upper().replace("-", " ")]):
+        with time_machine.travel(timezone.now() + dt.timedelta(minutes=attempt), tick=False):
+            browser = Client()
+            sign_in(browser, "maya", PASSWORD)
+            answer = browser.post("/admin/two-step/?next=/admin/", {"code": code}, follow=True)
+            page = answer.content.decode()
+            if attempt == 0:
+                assert "Your caseload" in page
+                assert "recovery code; 9 left" in page
+            else:
+                assert "That recovery code did not match, or it has been used." in page
+                assert "Your caseload" not in browser.get("/admin/", follow=True).content.decode()
+
+
+def test_a_made_up_recovery_code_does_not_sign_in(client, maya, settings):
+    settings.STAFF_TWO_FACTOR = True
+    set_up_app(client, maya)
+    client.logout()
+    sign_in(client, "maya", PASSWORD)
+    page = client.post("/admin/two-step/?next=/admin/", {"code": "abcde-fghjk"}).content.decode()
+    assert "That recovery code did not match" in page
+    assert "Your caseload" not in client.get("/admin/", follow=True).content.decode()
+
+
+def test_setting_up_a_new_app_voids_the_old_codes(client, maya, settings):
+    settings.STAFF_TWO_FACTOR = True
+    old = shown_codes(set_up_app(client, maya))
+    client.logout()
+    TOTPDevice.objects.filter(user=maya.user).delete()  # the operator removes a lost phone
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=1), tick=False):
+        new = shown_codes(set_up_app(Client(), maya))
+    assert len(new) == 10 and not set(new) & set(old)
+    browser = Client()
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=2), tick=False):
+        sign_in(browser, "maya", PASSWORD)
+        page = browser.post("/admin/two-step/?next=/admin/", {"code": old[0]}).content.decode()
+    assert "Your caseload" not in page

@@ -23,6 +23,7 @@ from therapy.alerts import AcknowledgementError, acknowledge
 from therapy.brief import session_brief
 from therapy.brief_pdf import render_brief_pdf
 from therapy.charts import couple_charts
+from therapy.history import couple_history
 from therapy.input_limits import BoundedInlineMixin
 from therapy.notes import CounselorNoteForm, add_note
 from therapy.sessions import SessionError, schedule_session
@@ -238,6 +239,7 @@ class CoupleAdmin(ScopedAdmin):
                 for urgent in detail.urgent_alerts
             ],
             "charts": couple_charts(detail),
+            "history": couple_history(couple),
             "note_form": note_form,
             "can_write_notes": counselor is not None,
             "opts": self.model._meta,

@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from therapy.models import Counselor, Practice
 from therapy.timezones import validate_time_zone
@@ -26,6 +27,9 @@ class Couple(models.Model):
         "Partners see what they see when shared answers are kept for the session.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Every change, who made it and when: the record's change history (docs/privacy.md).
+    history = HistoricalRecords(m2m_fields=[counselors])
 
     class Meta:
         ordering = ["label"]
@@ -67,6 +71,9 @@ class Partner(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PartnerQuerySet.as_manager()
+
+    # Every change, who made it and when: the record's change history (docs/privacy.md).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["couple", "pk"]

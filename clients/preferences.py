@@ -1,6 +1,7 @@
 """Changes a partner makes to how they are contacted."""
 
 from clients.models import Partner
+from therapy.history import record_update
 
 
 def turn_off_reminders(partner: Partner) -> bool:
@@ -12,6 +13,8 @@ def turn_off_reminders(partner: Partner) -> bool:
     updated = Partner.objects.filter(pk=partner.pk, reminders_enabled=True).update(
         reminders_enabled=False
     )
+    if updated:
+        record_update(Partner, [partner.pk], reason="Reminders turned off by the partner")
     return bool(updated)
 
 
@@ -21,6 +24,8 @@ def turn_on_reminders(partner: Partner) -> bool:
     updated = Partner.objects.filter(pk=partner.pk, reminders_enabled=False).update(
         reminders_enabled=True
     )
+    if updated:
+        record_update(Partner, [partner.pk], reason="Reminders turned on by the partner")
     return bool(updated)
 
 
@@ -47,7 +52,8 @@ def follow_text_keyword(*, phone: str, text: str) -> int:
 
 
 def record_consent(partner: Partner, now) -> None:
-    Partner.objects.filter(pk=partner.pk, consented_at__isnull=True).update(consented_at=now)
+    if Partner.objects.filter(pk=partner.pk, consented_at__isnull=True).update(consented_at=now):
+        record_update(Partner, [partner.pk], reason="Consent given by the partner")
 
 
 def update_contact_preferences(*, partner: Partner, changes: dict, now) -> Partner:

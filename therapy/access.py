@@ -100,6 +100,7 @@ def record_view(request, couple: Couple, what: str, now) -> None:
     AccessLog.objects.create(
         user=request.user,
         couple=couple,
+        practice_id=couple.practice_id,
         what=what[:200],
         path=request.get_full_path()[:500],
         at=now,
@@ -118,7 +119,7 @@ def access_logs_for(user) -> QuerySet[AccessLog]:
     counselor = counselor_for(user)
     if counselor is None or not counselor.is_practice_admin:
         return AccessLog.objects.none()
-    return AccessLog.objects.filter(couple__practice_id=counselor.practice_id)
+    return AccessLog.objects.filter(practice_id=counselor.practice_id)
 
 
 # --- What one partner may see of the other's answers -------------------------------------------

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -113,12 +114,23 @@ class AccessLogAdmin(ScopedAdmin):
     """Read-only for practice admins; no one can add, change or delete a row."""
 
     scope = staticmethod(access.access_logs_for)
-    list_display = ["at", "user", "couple", "what"]
+    list_display = ["at", "user", "couple_name", "what"]
     list_select_related = ["user", "couple"]
     list_filter = [("at", admin.DateFieldListFilter)]
     search_fields = ["couple__label", "user__username"]
-    fields = ["at", "user", "couple", "what", "path"]
+    fields = ["at", "user", "couple_name", "what", "path"]
     readonly_fields = fields
+
+    @admin.display(description="couple")
+    def couple_name(self, log):
+        # A deleted couple's rows stay, for the retention period, under its number only.
+        try:
+            couple = log.couple
+        except ObjectDoesNotExist:
+            couple = None
+        if couple is None:
+            return f"Deleted couple #{log.couple_id}" if log.couple_id else "-"
+        return couple.label
 
     def has_module_permission(self, request):
         return access.can_read_access_log(request.user)

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from therapy.history import record_update
 from therapy.models import Alert
 
 logger = logging.getLogger(__name__)
@@ -182,4 +183,9 @@ def acknowledge(*, alerts, counselor, now: dt.datetime, note: str = "") -> int:
         raise AcknowledgementError(
             "Write a short note on the follow-up to acknowledge an urgent alert."
         )
-    return open_alerts.update(acknowledged_at=now, acknowledged_by=counselor, follow_up_note=note)
+    ids = list(open_alerts.values_list("pk", flat=True))
+    count = Alert.objects.filter(pk__in=ids, acknowledged_at__isnull=True).update(
+        acknowledged_at=now, acknowledged_by=counselor, follow_up_note=note
+    )
+    record_update(Alert, ids, reason="Acknowledged")
+    return count

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from therapy.timezones import validate_time_zone
 
@@ -62,6 +63,9 @@ class CounselingSession(models.Model):
     starts_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Every change, who made it and when: the record's change history (docs/privacy.md).
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["starts_at"]
 
@@ -103,6 +107,9 @@ class Alert(models.Model):
     # For a safety alert: the keys of the items whose answers raised it.
     signal_keys = models.JSONField(default=list, blank=True)
 
+    # Every change, who made it and when: the record's change history (docs/privacy.md).
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [
@@ -142,6 +149,9 @@ class CounselorNote(models.Model):
     text = models.TextField(max_length=5000)
     created_at = models.DateTimeField()
 
+    # Every change, who made it and when: the record's change history (docs/privacy.md).
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-created_at"]
 
@@ -153,7 +163,18 @@ class AccessLog(models.Model):
     """Who looked at which couple's data, and when. Rows are only ever added."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    couple = models.ForeignKey("clients.Couple", on_delete=models.CASCADE, related_name="+")
+    # The log outlives the couple it names (for the retention period): no database link, and
+    # the practice kept beside it so that its practice admins still read it.
+    couple = models.ForeignKey(
+        "clients.Couple",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    practice = models.ForeignKey(
+        Practice, on_delete=models.PROTECT, null=True, related_name="+"
+    )
     what = models.CharField(max_length=200)
     path = models.CharField(max_length=500)
     at = models.DateTimeField()

@@ -5,6 +5,7 @@ import datetime as dt
 from django.db import transaction
 
 from clients.models import Couple, Partner
+from therapy.history import record_update
 from therapy.models import Counselor
 from worksheets.models import Assignment, Reminder, Response, WorksheetTemplate
 from worksheets.reminders import plan_reminders
@@ -92,6 +93,7 @@ def assign_to_partners(
 def cancel_assignment(*, assignment: Assignment) -> None:
     """Close an assignment: partners can no longer answer it and its reminders stop."""
     Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.CANCELLED)
+    record_update(Assignment, [assignment.pk], reason="Cancelled")
     Reminder.objects.filter(response__assignment=assignment).open().update(
         status=Reminder.Status.CANCELLED, lease_until=None
     )

@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from clients.models import Couple, Partner
 from therapy.models import Counselor
@@ -24,6 +25,9 @@ class WorksheetTemplate(models.Model):
     is_safety_check = models.BooleanField(default=False)
     source_hash = models.CharField(max_length=64, help_text="Hash of the file it was loaded from.")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Every change, who made it and when: the record's change history (docs/privacy.md).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["title", "-version"]
@@ -138,6 +142,9 @@ class Assignment(models.Model):
         Counselor, on_delete=models.SET_NULL, null=True, related_name="assignments"
     )
     created_at = models.DateTimeField()
+
+    # Every change, who made it and when: the record's change history (docs/privacy.md).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -10,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 
 from clients.forms import (
     AssignWorksheetForm,
+    ErasureForm,
     FollowUpForm,
     PartnerAdminForm,
     ScheduleSessionForm,
@@ -17,6 +18,8 @@ from clients.forms import (
 )
 from clients.links import revoke_links
 from clients.models import Couple, Partner
+from clients.partner_export_pdf import render_export_pdf
+from clients.partner_rights import erase_couple, erase_partner, export_partner
 from therapy import access, dashboard
 from therapy.admin_site import ScopedAdmin
 from therapy.alerts import AcknowledgementError, acknowledge
@@ -198,8 +201,78 @@ class CoupleAdmin(ScopedAdmin):
                 self.admin_site.admin_view(self.schedule_view),
                 name="clients_couple_schedule",
             ),
+            path(
+                "<path:object_id>/partners/<int:partner_id>/export.<str:kind>",
+                self.admin_site.admin_view(self.export_view),
+                name="clients_couple_export_partner",
+            ),
+            path(
+                "<path:object_id>/partners/<int:partner_id>/erase/",
+                self.admin_site.admin_view(self.erase_view),
+                name="clients_couple_erase_partner",
+            ),
+            path(
+                "<path:object_id>/erase/",
+                self.admin_site.admin_view(self.erase_view),
+                name="clients_couple_erase",
+            ),
             *super().get_urls(),
         ]
+
+    def _partner_of(self, request, object_id, partner_id):
+        couple = access.get_couple_for(request.user, object_id)
+        partner = couple.partners.filter(pk=partner_id).first()
+        if partner is None:
+            raise Http404("No such partner.")
+        return couple, partner
+
+    def export_view(self, request, object_id, partner_id, kind):
+        """Everything held about one partner, as JSON or as a readable PDF."""
+        if kind not in {"json", "pdf"}:
+            raise Http404("No such export.")
+        couple, partner = self._partner_of(request, object_id, partner_id)
+        now = timezone.now()
+        access.record_view(request, couple, f"export of partner #{partner.pk} ({kind})", now)
+        export = export_partner(partner, now=now)
+        if kind == "pdf":
+            response = HttpResponse(render_export_pdf(export), content_type="application/pdf")
+        else:
+            response = JsonResponse(export, json_dumps_params={"indent": 2})
+        response["Content-Disposition"] = f'attachment; filename="partner-{partner.pk}.{kind}"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def erase_view(self, request, object_id, partner_id=None):
+        """Erase a partner, or the whole couple, after the counselor types its name."""
+        if access.counselor_for(request.user) is None and not access.is_operator(request.user):
+            raise PermissionDenied
+        if partner_id is None:
+            couple = access.get_couple_for(request.user, object_id)
+            partner, name = None, couple.label
+        else:
+            couple, partner = self._partner_of(request, object_id, partner_id)
+            name = partner.display_name
+        form = ErasureForm(request.POST or None, name=name)
+        if request.method == "POST" and form.is_valid():
+            details = {"by": request.user, "reason": form.cleaned_data["reason"]}
+            if partner is None:
+                erase_couple(couple, now=timezone.now(), **details)
+                messages.success(request, "The couple and everything held about them is erased.")
+                return redirect("admin:clients_couple_changelist")
+            erase_partner(partner, now=timezone.now(), **details)
+            messages.success(request, "The partner and everything held about them is erased.")
+            return redirect("admin:clients_couple_overview", couple.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Erase {name}",
+            "couple": couple,
+            "partner": partner,
+            "name": name,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        status = 400 if form.is_bound else 200
+        return TemplateResponse(request, "admin/clients/couple/erase.html", context, status=status)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         couple = access.get_couple_for(request.user, object_id)

@@ -480,3 +480,25 @@ class SupportResourcesForm(forms.ModelForm):
         if len(contacts) > MAX_SUPPORT_CONTACTS:
             raise forms.ValidationError(f"List at most {MAX_SUPPORT_CONTACTS} contacts.")
         return contacts
+
+
+class ErasureForm(forms.Form):
+    """Erasing cannot be undone: the counselor types the name to show they mean it."""
+
+    confirm = forms.CharField(label="Type the name to confirm", max_length=200)
+    reason = forms.CharField(
+        label="Why",
+        max_length=200,
+        help_text="Kept in the erasure record, for example “asked by the partner on 2 Dec”. "
+        "Do not write names or anything personal here.",
+    )
+
+    def __init__(self, *args, name: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.name = name
+
+    def clean_confirm(self):
+        typed = self.cleaned_data["confirm"].strip()
+        if typed != self.name:
+            raise forms.ValidationError(f"Type “{self.name}” exactly to confirm.")
+        return typed

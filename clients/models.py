@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from therapy.models import Counselor, Practice
@@ -27,6 +28,8 @@ class Couple(models.Model):
         "Partners see what they see when shared answers are kept for the session.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the couple was closed: the retention period runs from here (therapy/retention.py).
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     # Every change, who made it and when: the record's change history (docs/privacy.md).
     history = HistoricalRecords(m2m_fields=[counselors])
@@ -36,6 +39,14 @@ class Couple(models.Model):
 
     def __str__(self):
         return self.label
+
+    def save(self, *args, **kwargs):
+        # Kept with the status whoever changes it: the retention period runs from the closing.
+        if self.status == self.Status.CLOSED and self.closed_at is None:
+            self.closed_at = timezone.now()
+        elif self.status != self.Status.CLOSED:
+            self.closed_at = None
+        super().save(*args, **kwargs)
 
     @property
     def is_active(self) -> bool:

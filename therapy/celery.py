@@ -42,6 +42,12 @@ def _beat_schedule() -> dict:
             "task": "worksheets.tasks.create_upcoming_occurrences",
             "schedule": 3600.0,
         },
+        # Erases couples closed for longer than the retention period, and old log and history
+        # rows (therapy/retention.py). Daily is enough: the period is counted in days.
+        "apply-records-retention": {
+            "task": "therapy.tasks.apply_records_retention",
+            "schedule": 24 * 3600.0,
+        },
     }
 
 

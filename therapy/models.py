@@ -185,3 +185,24 @@ class AccessLog(models.Model):
 
     def __str__(self):
         return f"{self.user} viewed {self.what} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Erasure(models.Model):
+    """That a partner or a couple was erased: by whom, when and why, and nothing else. Its ids
+    name rows that no longer exist (clients/partner_rights.py)."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    couple_id = models.BigIntegerField()
+    partner_id = models.BigIntegerField(null=True, blank=True)  # empty: the whole couple
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reason = models.CharField(max_length=200)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self):
+        what = f"partner #{self.partner_id}" if self.partner_id else f"couple #{self.couple_id}"
+        return f"Erased {what} at {self.at:%Y-%m-%d %H:%M}"

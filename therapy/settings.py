@@ -402,6 +402,9 @@ ALERT_GAP_WIDENING = env_int("ALERT_GAP_WIDENING", 2)
 
 # --- Client portal ---------------------------------------------------------------------------
 
+# A closed couple's records, and every access-log and change-history row, are kept this long
+# (therapy/retention.py). Seven years is a common rule for clinical records; set your own.
+RECORDS_RETENTION_DAYS = env_int("RECORDS_RETENTION_DAYS", 7 * 365)
 PORTAL_LINK_LIFETIME = timedelta(days=env_int("PORTAL_LINK_DAYS", 7))
 PORTAL_SESSION_SECONDS = env_int("PORTAL_SESSION_SECONDS", 60 * 60 * 2)
 

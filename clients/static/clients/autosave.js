@@ -23,7 +23,8 @@
     changedSince = false;
     var data = new FormData(form);
     data.set("action", "autosave");
-    fetch(form.action || window.location.href, {
+    // getAttribute: form.action would be the buttons named "action".
+    fetch(form.getAttribute("action") || window.location.href, {
       method: "POST", body: data, credentials: "same-origin"
     })
       .then(function (response) {

@@ -29,7 +29,9 @@ class CounselorAdmin(admin.ModelAdmin):
     list_display = ["__str__", "practice", "role"]
     list_select_related = ["user", "practice"]
     list_filter = ["role", "practice"]
-    autocomplete_fields = ["user"]
+    # A raw id, not the autocomplete widget: Django's autocomplete cannot redisplay a form
+    # whose posted user is not a number, and answers with a server error.
+    raw_id_fields = ["user"]
 
 
 class UrgencyFilter(admin.SimpleListFilter):

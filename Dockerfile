@@ -6,14 +6,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_ENV=production
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY requirements.lock ./
 COPY therapy ./therapy
 COPY clients ./clients
 COPY worksheets ./worksheets
 COPY manage.py ./
-RUN pip install . \
+RUN pip install --require-hashes -r requirements.lock \
     && useradd --system --uid 1000 --home /app app \
     && SECRET_KEY=collectstatic-only-0123456789abcdefghijklmnopqrstuvwxyz ALLOWED_HOSTS=build \
+       FIELD_ENCRYPTION_KEYS=Y29sbGVjdHN0YXRpYy1vbmx5LW5vdC1hLXJlYWwta2U= \
+       FIELD_LOOKUP_KEY=collectstatic-only-not-a-real-lookup-key \
        STATIC_ROOT=/app/staticfiles python manage.py collectstatic --noinput \
     && chown -R app /app
 

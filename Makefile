@@ -3,22 +3,40 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+# Every dependency, transitive ones included, pinned with its hashes (make lock); pip refuses
+# anything whose hash is not in the lock.
+LOCK := requirements-dev.lock
+STAMP := $(VENV)/.installed-$(shell cat $(LOCK) | sha1sum | cut -c1-12)
 
 # The tests' PostgreSQL and Redis; pytest-django creates and drops its own test database.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/therapy
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv demo test lint bench lock audit clean
 
-$(STAMP): pyproject.toml
+$(STAMP): $(LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
 venv: $(STAMP)
+
+# Resolve pyproject.toml's dependencies again into the two lock files: requirements.lock for
+# the production image, requirements-dev.lock (the same, plus the tools) for everything here.
+UV_COMPILE := $(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --quiet --custom-compile-command "make lock"
+lock: venv
+	$(UV_COMPILE) -o requirements.lock
+	$(UV_COMPILE) --extra dev -o requirements-dev.lock
+
+# Known vulnerabilities in the locked dependencies, from PyPI's advisory database (or osv.dev:
+# make audit AUDIT_SERVICE=osv). It needs that service to answer, so it is not part of
+# make test; --strict fails the audit when any package could not be checked.
+AUDIT_SERVICE ?= pypi
+audit: venv
+	$(VENV)/bin/pip-audit --disable-pip --require-hashes --strict --progress-spinner off \
+		--vulnerability-service $(AUDIT_SERVICE) -r requirements.lock -r requirements-dev.lock
 
 demo: venv
 	bin/demo

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from clients.models import Partner, PortalLink
+from therapy.encryption import email_digest
 
 
 def hash_token(token: str) -> str:
@@ -89,7 +90,7 @@ def unsubscribe_url(partner: Partner) -> str:
 def partners_with_address(email: str):
     """The partners a link may be sent to at `email`: current, in an open couple."""
     return Partner.objects.filter(
-        email__iexact=email.strip(), removed_at__isnull=True, couple__status="active"
+        email_digest=email_digest(email), removed_at__isnull=True, couple__status="active"
     )
 
 

@@ -4,6 +4,11 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from therapy.encryption import (
+    EncryptedCharField,
+    EncryptedEmailField,
+    contact_digests,
+)
 from therapy.models import Counselor, Practice
 from therapy.timezones import validate_time_zone
 
@@ -66,8 +71,12 @@ class Partner(models.Model):
 
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="partners")
     display_name = models.CharField(max_length=80)
-    email = models.EmailField()
-    phone = models.CharField(max_length=32, blank=True)
+    # Contact details are stored encrypted (therapy/encryption.py); the digests beside them
+    # find a partner by address or number without decrypting every row.
+    email = EncryptedEmailField()
+    phone = EncryptedCharField(max_length=32, blank=True)
+    email_digest = models.CharField(max_length=64, db_index=True, editable=False, blank=True)
+    phone_digest = models.CharField(max_length=64, db_index=True, editable=False, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     quiet_hours_start = models.TimeField(default=dt.time(21, 0))
     quiet_hours_end = models.TimeField(default=dt.time(8, 0))
@@ -97,6 +106,13 @@ class Partner(models.Model):
     def __str__(self):
         return self.display_name
 
+    def save(self, *args, **kwargs):
+        for name, digest in contact_digests(self.email, self.phone).items():
+            setattr(self, name, digest)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "email_digest", "phone_digest"}
+        super().save(*args, **kwargs)
+
     @property
     def is_removed(self) -> bool:
         return self.removed_at is not None
@@ -108,7 +124,7 @@ class PortalLink(models.Model):
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="portal_links")
     token_hash = models.CharField(max_length=64, unique=True)
     # The link is void once the partner's address changes: it was sent to the old one.
-    email = models.EmailField()
+    email = EncryptedEmailField()
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -1,6 +1,7 @@
 """Changes a partner makes to how they are contacted."""
 
 from clients.models import Partner
+from therapy.encryption import lookup_digest
 from therapy.history import record_update
 
 
@@ -48,7 +49,8 @@ def follow_text_keyword(*, phone: str, text: str) -> int:
         return 0
     if not phone.startswith("+"):
         return 0  # not a number in E.164 form; "" would match every partner without a phone
-    return sum(change(partner) for partner in Partner.objects.current().filter(phone=phone))
+    partners = Partner.objects.current().filter(phone_digest=lookup_digest(phone))
+    return sum(change(partner) for partner in partners)
 
 
 def record_consent(partner: Partner, now) -> None:

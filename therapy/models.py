@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from therapy.encryption import EncryptedTextField
 from therapy.timezones import validate_time_zone
 
 DEFAULT_SUPPORT_MESSAGE = (
@@ -103,7 +104,7 @@ class Alert(models.Model):
         Counselor, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     # What the counselor did about an urgent alert; required to acknowledge one.
-    follow_up_note = models.TextField(blank=True, max_length=2000)
+    follow_up_note = EncryptedTextField(blank=True, max_length=2000)
     # For a safety alert: the keys of the items whose answers raised it.
     signal_keys = models.JSONField(default=list, blank=True)
 
@@ -146,7 +147,7 @@ class CounselorNote(models.Model):
 
     couple = models.ForeignKey("clients.Couple", on_delete=models.CASCADE, related_name="notes")
     counselor = models.ForeignKey(Counselor, on_delete=models.PROTECT, related_name="notes")
-    text = models.TextField(max_length=5000)
+    text = EncryptedTextField(max_length=5000)
     created_at = models.DateTimeField()
 
     # Every change, who made it and when: the record's change history (docs/privacy.md).

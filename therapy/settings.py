@@ -5,6 +5,8 @@ parts (SQLite, a filesystem Celery broker, e-mail written to files) so that a ba
 run the demo. `DJANGO_ENV=production` turns on the production checks below.
 """
 
+import base64
+import hashlib
 import os
 import re
 from datetime import timedelta
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 import phonenumbers
+from cryptography.fernet import Fernet
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -75,6 +78,37 @@ if PRODUCTION:
         raise ImproperlyConfigured("Production needs ALLOWED_HOSTS (comma-separated host names).")
     if DEBUG:
         raise ImproperlyConfigured("DJANGO_DEBUG cannot be on in production.")
+
+
+def _derived_key(purpose: str) -> bytes:
+    """A development-only key derived from the development SECRET_KEY."""
+    return base64.urlsafe_b64encode(hashlib.sha256(f"{purpose}:{SECRET_KEY}".encode()).digest())
+
+
+# Answers, counselors' notes and partners' contact details are stored encrypted
+# (therapy/encryption.py). Comma-separated Fernet keys: the first encrypts, all decrypt.
+# Make one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key())"
+FIELD_ENCRYPTION_KEYS = env_list(
+    "FIELD_ENCRYPTION_KEYS", "" if PRODUCTION else _derived_key("field-encryption").decode()
+)
+if not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEYS must hold one or more Fernet keys, comma-separated."
+    )
+for _position, _key in enumerate(FIELD_ENCRYPTION_KEYS, start=1):
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"FIELD_ENCRYPTION_KEYS: key {_position} is not a Fernet key "
+            "(32 bytes in URL-safe base64, 44 characters)."
+        ) from None
+# The key of the digests that find a partner by e-mail address or phone number.
+FIELD_LOOKUP_KEY = env_str(
+    "FIELD_LOOKUP_KEY", "" if PRODUCTION else _derived_key("field-lookup").decode()
+)
+if len(FIELD_LOOKUP_KEY) < 32:
+    raise ImproperlyConfigured("FIELD_LOOKUP_KEY must be 32 or more random characters.")
 
 # The public address of the site, used to build links in e-mails.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

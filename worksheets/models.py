@@ -3,6 +3,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from clients.models import Couple, Partner
+from therapy.encryption import EncryptedJSONField
 from therapy.models import Counselor
 
 
@@ -201,7 +202,8 @@ class Response(models.Model):
         related_name="responses",
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NOT_STARTED)
-    answers = models.JSONField(default=dict, blank=True)
+    # Stored encrypted (therapy/encryption.py); nothing reads answers in the database.
+    answers = EncryptedJSONField(default=dict, blank=True)
     # Keys of shareable answers this partner chose to keep to themselves and the counselor.
     withheld = models.JSONField(default=list, blank=True)
     # Computed once, at submission, so that nothing re-scores a response by accident.

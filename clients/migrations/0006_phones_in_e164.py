@@ -22,7 +22,11 @@ def phones_in_e164(apps, schema_editor):
     Partner = apps.get_model("clients", "Partner")
     region = settings.PHONE_DEFAULT_REGION
     changed = []
-    for partner in Partner.objects.exclude(phone="").only("pk", "phone").iterator():
+    # Blank numbers are skipped here rather than in the query, so that the function also runs
+    # over today's model, whose phone numbers are encrypted and cannot be searched.
+    for partner in Partner.objects.only("pk", "phone").iterator():
+        if not partner.phone:
+            continue
         e164 = in_e164(partner.phone, region)
         if e164 and e164 != partner.phone:
             partner.phone = e164

@@ -8,7 +8,6 @@ import json
 
 import pytest
 import time_machine
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -16,6 +15,7 @@ from pypdf import PdfReader
 from clients.models import Couple, Partner, PortalLink
 from clients.partner_rights import erase_partner
 from tests.conftest import fill_in, login, portal_sign_in
+from tests.database_text import stored_text
 from tests.factories import PartnerFactory
 from therapy.models import AccessLog, Alert, CounselorNote, Erasure
 from therapy.notes import add_note
@@ -134,13 +134,9 @@ def test_only_the_couples_counselors_can_export_or_erase(client, daniel, couple,
 
 
 def database_text() -> str:
-    """Every row of every table, as text."""
-    rows = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names():
-            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - names from the schema
-            rows += [repr(row) for row in cursor.fetchall()]
-    return "\n".join(rows)
+    """Every row of every table, as text, with encrypted values decrypted: an erased
+    partner's details must be gone, not only unreadable."""
+    return stored_text(decrypted=True)
 
 
 def erase_by_hand(client, url, name, reason="Asked by the partner"):

@@ -11,6 +11,7 @@ import urllib.request
 
 import pytest
 import yaml
+from django.conf import settings
 from django.utils import timezone
 
 from tests.factories import CounselorFactory, PracticeFactory, couple_with_partners
@@ -29,6 +30,9 @@ PRODUCTION = {
     "SECRET_KEY": "s" * 30 + "0123456789abcdefghijklmnop",
     "ALLOWED_HOSTS": "127.0.0.1",
     "SECURE_SSL_REDIRECT": "false",
+    # The keys this test process reads and writes the database with.
+    "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+    "FIELD_LOOKUP_KEY": settings.FIELD_LOOKUP_KEY,
 }
 
 

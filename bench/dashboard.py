@@ -2,14 +2,14 @@
 
 Ours is `therapy.dashboard.caseload` for the counselor's user, as the home page calls it: per
 couple the next session, open alerts, overdue responses, and per partner the worksheets done
-of those assigned this period, the latest preferred balance and lean, then the couple's
+of those assigned this period, the latest preferred balance and map position, then the couple's
 latest gap in preferred balance and its change. The baseline is one hand-written query
 computing the same figures in PostgreSQL, written two ways (grouping all the caseload's
 responses at once, or a correlated subquery per figure); the faster of the two on the run's
 data counts. All results are turned into the same dict and must be equal.
 
 The seeded history is two weekly worksheets per couple over ten weeks: the weekly check-in
-(subscales only) and, in turn, the balance inventory (subscales, preferred balance, lean) or
+(subscales only) and, in turn, the balance inventory (subscales, preferred balance, map position) or
 the time map (preferred balance only). Answers are random but scored by the real scoring
 code, so the stored `scores` are what a submission stores, `change` included.
 """
@@ -41,7 +41,7 @@ CLOSED_COUPLES = 5
 OCCURRENCES = 10
 WEEK = dt.timedelta(days=7)
 CHECK_IN = "weekly-checkin"
-# The second worksheet alternates between couples: one with a lean, one without.
+# The second worksheet alternates between couples: one with a map position, one without.
 BALANCE_WORKSHEETS = ("balance-inventory", "time-map")
 RESPONSES = COUPLES * 2 * 2 * OCCURRENCES
 CHUNKS = 5
@@ -269,7 +269,7 @@ def seed_history(couples, partners, *, counselor, worksheets, now, rng) -> int:
                 ).as_dict()
                 scores["change"] = change_since(before.scores, scores) if before else {}
                 response.scores = scores
-                response.preferred_balance, response.lean = headline_figures(scores)
+                response.preferred_balance, response.map_position = headline_figures(scores)
     # The later submission of each occurrence carries the pair's gap, as at submission.
     occurrences = defaultdict(list)
     for response in rows:
@@ -344,7 +344,7 @@ responses AS (
     SELECT a.couple_id, r.id, r.partner_id, r.status, r.due_at, r.submitted_at,
            r.balance_gap, a.status AS assignment_status,
            CASE WHEN r.status = 'submitted' THEN r.preferred_balance END AS balance,
-           CASE WHEN r.status = 'submitted' THEN NULLIF(r.lean, '') END AS lean
+           CASE WHEN r.status = 'submitted' THEN NULLIF(r.map_position, '') END AS position
     FROM couples cp
     JOIN {Assignment._meta.db_table} a ON a.couple_id = cp.id
     JOIN {Response._meta.db_table} r ON r.assignment_id = a.id
@@ -355,7 +355,8 @@ per_partner AS (
            count(*) FILTER (WHERE due_at >= %(period_start)s AND status = 'submitted') AS done,
            (array_agg(balance ORDER BY submitted_at DESC)
                 FILTER (WHERE balance IS NOT NULL))[1] AS balance,
-           (array_agg(lean ORDER BY submitted_at DESC) FILTER (WHERE lean IS NOT NULL))[1] AS lean
+           (array_agg(position ORDER BY submitted_at DESC)
+                FILTER (WHERE position IS NOT NULL))[1] AS position
     FROM responses
     GROUP BY partner_id
 ),
@@ -398,7 +399,7 @@ open_alerts AS (
 )
 SELECT cp.id, cp.label, ns.next_session, coalesce(o.overdue, 0), coalesce(al.open_alerts, 0),
        g.gap, g.gap_change, p.id, coalesce(pp.done, 0), coalesce(pp.assigned, 0), pp.balance,
-       coalesce(pp.lean, '')
+       coalesce(pp.position, '')
 FROM couples cp
 LEFT JOIN {Partner._meta.db_table} p ON p.couple_id = cp.id AND p.removed_at IS NULL
 LEFT JOIN per_partner pp ON pp.partner_id = p.id
@@ -438,8 +439,8 @@ SELECT cp.id, cp.label,
        (SELECT r.preferred_balance FROM {Response._meta.db_table} r
         WHERE r.partner_id = p.id AND r.status = 'submitted' AND r.preferred_balance IS NOT NULL
         ORDER BY r.submitted_at DESC LIMIT 1),
-       coalesce((SELECT r.lean FROM {Response._meta.db_table} r
-                 WHERE r.partner_id = p.id AND r.status = 'submitted' AND r.lean <> ''
+       coalesce((SELECT r.map_position FROM {Response._meta.db_table} r
+                 WHERE r.partner_id = p.id AND r.status = 'submitted' AND r.map_position <> ''
                  ORDER BY r.submitted_at DESC LIMIT 1), '')
 FROM couples cp
 LEFT JOIN LATERAL (
@@ -474,7 +475,7 @@ def comparable_ours(rows) -> tuple[list, dict]:
             "gap": row.gap,
             "gap_change": row.gap_change,
             "partners": {
-                s.partner_id: (s.done, s.assigned, s.balance, s.lean) for s in row.partners
+                s.partner_id: (s.done, s.assigned, s.balance, s.position) for s in row.partners
             },
         }
         for row in rows
@@ -528,11 +529,11 @@ def coverage(figures: dict) -> str:
         "a gap change": sum(f["gap_change"] is not None for f in figures.values()),
     }
     missing = [what for what, n in counts.items() if n in (0, len(figures))]
-    with_lean = sum(bool(s[3]) for s in partners)
-    if missing or not 0 < with_lean < len(partners):
+    with_position = sum(bool(s[3]) for s in partners)
+    if missing or not with_position:
         raise RuntimeError(f"The seeded data does not exercise every figure: {counts}")
     described = ", ".join(f"{n} with {what}" for what, n in counts.items())
-    return f"{described}; {with_lean} of {len(partners)} partners with a lean"
+    return f"{described}; {with_position} of {len(partners)} partners with a map position"
 
 
 # --- Timing --------------------------------------------------------------------------------
@@ -601,8 +602,8 @@ def run() -> tuple[dict, str]:
             "partner ("
             + ", ".join(f"{name} {ms:.1f} ms" for name, ms in baselines.items())
             + "); each one's figures (next session, overdue, open alerts, latest gap and gap "
-            "change, per partner done/assigned, latest balance and lean) and couple order are "
-            f"checked equal to ours ({covered})"
+            "change, per partner done/assigned, latest balance and map position) and couple "
+            f"order are checked equal to ours ({covered})"
         ),
     }
     line = (

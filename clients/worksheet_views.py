@@ -21,6 +21,7 @@ from worksheets.forms import (
     initial_from_answers,
     steps,
 )
+from worksheets.interdependence import partner_map
 from worksheets.responses import (
     ResponseClosed,
     save_draft,
@@ -216,6 +217,7 @@ def result(request, response_id):
         "response": response,
         "worksheet": response.assignment.template,
         "scores": response.scores,
+        "map": partner_map(response.scores),
         # Kept for the session by the counselor's choice, or because joint work is paused:
         # the page is the same either way.
         "in_session": reveals_in_session(response.assignment),

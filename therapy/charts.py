@@ -11,6 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from therapy.dashboard import CoupleDetail
+from worksheets.interdependence import HIGH, LOW, map_summary
 
 # Two colours that stay apart for the common colour-vision deficiencies, and a dash pattern
 # so the lines differ without colour too.
@@ -172,3 +173,103 @@ def couple_charts(detail: CoupleDetail) -> list[dict]:
         }
     )
     return charts
+
+
+# The interdependence map: autonomy across, connection up, both on the worksheets' 1–5 scales.
+MAP_SIZE, MAP_PAD = 360, 48
+
+
+def map_chart(paths: list) -> SafeString:
+    """Both partners' paths on the interdependence map (worksheets.interdependence), oldest to
+    latest, with the over-end zones drawn in their corners: setting oneself aside (much
+    leaning in, little room of one's own) and going it alone (the reverse)."""
+    if not any(points for _, points in paths):
+        return format_html(
+            '<p class="chart-empty">{}</p>',
+            "The map needs a worksheet that scores both leaning on the partner and room of "
+            "one's own (the weekly check-in or the balance inventory).",
+        )
+    span = MAP_SIZE - 2 * MAP_PAD
+
+    def x(score: float) -> float:
+        return MAP_PAD + span * (score - 1) / 4
+
+    def y(score: float) -> float:
+        return MAP_PAD + span * (1 - (score - 1) / 4)
+
+    low, high = x(LOW), x(HIGH)
+    frame = format_html(
+        # The over-end zones, then the healthy "close and distinct" corner.
+        '<rect x="{}" y="{}" width="{}" height="{}" fill="#fbe3d6"/>'
+        '<text x="{}" y="{}" font-size="11" fill="#7a2e0b">toward setting oneself aside</text>'
+        '<rect x="{}" y="{}" width="{}" height="{}" fill="#dde9f3"/>'
+        '<text x="{}" y="{}" font-size="11" fill="#123c58" text-anchor="end">'
+        "toward going it alone</text>"
+        '<rect x="{}" y="{}" width="{}" height="{}" fill="#e4f1e1"/>'
+        '<text x="{}" y="{}" font-size="11" fill="#1f4d1a" text-anchor="end">'
+        "close and distinct</text>"
+        '<rect x="{}" y="{}" width="{}" height="{}" fill="none" stroke="#888"/>'
+        '<text x="{}" y="{}" font-size="12" fill="#222" text-anchor="middle">'
+        "room of one's own (autonomy) →</text>"
+        '<text x="{}" y="{}" font-size="12" fill="#222" text-anchor="middle" '
+        'transform="rotate(-90 {} {})">leaning on the partner (connection) →</text>'
+        '<text x="{}" y="{}" font-size="11" fill="#333" text-anchor="middle">1</text>'
+        '<text x="{}" y="{}" font-size="11" fill="#333" text-anchor="middle">5</text>'
+        '<text x="{}" y="{}" font-size="11" fill="#333" text-anchor="end">1</text>'
+        '<text x="{}" y="{}" font-size="11" fill="#333" text-anchor="end">5</text>',
+        MAP_PAD, MAP_PAD, low - MAP_PAD, y(HIGH) - MAP_PAD,
+        MAP_PAD + 4, MAP_PAD + 14,
+        high, y(LOW), MAP_SIZE - MAP_PAD - high, MAP_SIZE - MAP_PAD - y(LOW),
+        MAP_SIZE - MAP_PAD - 4, MAP_SIZE - MAP_PAD - 6,
+        high, MAP_PAD, MAP_SIZE - MAP_PAD - high, y(HIGH) - MAP_PAD,
+        MAP_SIZE - MAP_PAD - 4, MAP_PAD + 14,
+        MAP_PAD, MAP_PAD, span, span,
+        MAP_SIZE / 2, MAP_SIZE - 12,
+        16, MAP_SIZE / 2, 16, MAP_SIZE / 2,
+        x(1), MAP_SIZE - MAP_PAD + 14, x(5), MAP_SIZE - MAP_PAD + 14,
+        MAP_PAD - 6, y(1) + 4, MAP_PAD - 6, y(5) + 4,
+    )
+    drawn = []
+    for (colour, dash), (partner, points) in zip(STYLES, paths, strict=False):
+        if not points:
+            continue
+        coords = [(x(m["autonomy"]), y(m["connection"])) for _, m in points]
+        dots = format_html_join(
+            "", '<circle cx="{}" cy="{}" r="3" fill="{}"/>',
+            ((_n(cx), _n(cy), colour) for cx, cy in coords[:-1]),
+        )
+        last_x, last_y = coords[-1]
+        drawn.append(
+            format_html(
+                '<polyline points="{}" fill="none" stroke="{}" stroke-width="2" '
+                'stroke-dasharray="{}"/>{}'
+                '<circle cx="{}" cy="{}" r="6" fill="{}" stroke="#fff" stroke-width="2"/>'
+                '<text x="{}" y="{}" font-size="12" fill="#222">{}</text>',
+                " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords),
+                colour, dash, dots,
+                _n(last_x), _n(last_y), colour,
+                _n(last_x + 9), _n(last_y - 8), partner.display_name,
+            )
+        )
+    title = "Interdependence map: each partner's path, the large dot the latest"
+    return format_html(
+        '<svg class="chart map" viewBox="0 0 {} {}" width="{}" height="{}" role="img" '
+        'aria-label="{}" xmlns="http://www.w3.org/2000/svg"><title>{}</title>{}{}</svg>',
+        MAP_SIZE, MAP_SIZE, MAP_SIZE, MAP_SIZE, title, title, frame,
+        format_html_join("", "{}", ((path,) for path in drawn)),
+    )
+
+
+def map_rows(paths: list) -> list[tuple]:
+    """The text alternative of the map: who, when, the two axes and the position in words."""
+    return [
+        (
+            partner.display_name,
+            timezone.localtime(at),
+            figures["connection"],
+            figures["autonomy"],
+            map_summary(figures),
+        )
+        for partner, points in paths
+        for at, figures in points
+    ]

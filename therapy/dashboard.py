@@ -18,6 +18,7 @@ from clients.models import Couple, Partner
 from therapy import access
 from therapy.models import Alert, CounselingSession
 from worksheets.answers import answer_text
+from worksheets.interdependence import position_label
 from worksheets.models import Assignment, Reminder, Response
 
 # "This period": the worksheets due in the last two weeks or still to come.
@@ -68,7 +69,12 @@ class PartnerSummary:
     done: int = 0
     assigned: int = 0
     balance: int | None = None
-    lean: str = ""
+    # The key of the latest position on the interdependence map, where worked out.
+    position: str = ""
+
+    @property
+    def position_label(self) -> str:
+        return position_label(self.position)
 
 
 @dataclass
@@ -175,14 +181,16 @@ def caseload(
             done=_count(this_period.filter(status=Response.Status.SUBMITTED), "partner"),
             assigned=_count(this_period, "partner"),
             balance=_latest("preferred_balance", empty=None),
-            lean=_latest("lean", empty=""),
+            position=_latest("map_position", empty=""),
         )
         .order_by("pk")
-        .values_list("couple_id", "pk", "display_name", "done", "assigned", "balance", "lean")
+        .values_list("couple_id", "pk", "display_name", "done", "assigned", "balance", "position")
     )
     by_couple: dict[int, list[PartnerSummary]] = defaultdict(list)
-    for couple_id, pk, name, done, assigned, balance, lean in partners:
-        by_couple[couple_id].append(PartnerSummary(pk, name, done, assigned, balance, lean or ""))
+    for couple_id, pk, name, done, assigned, balance, position in partners:
+        by_couple[couple_id].append(
+            PartnerSummary(pk, name, done, assigned, balance, position or "")
+        )
     rows = [
         CaseloadRow(
             couple_id=pk,
@@ -257,6 +265,8 @@ class CoupleDetail:
     responses: list[Response]
     charts_for: str
     subscale_charts: list[SubscaleChart]
+    # Each partner's path on the interdependence map: [(partner, [(submitted_at, map), ...])]
+    map_paths: list
     gaps: list[GapPoint]
     reminders_sent: dict[int, int]
     reminders_failed: dict[int, int]
@@ -352,6 +362,11 @@ def couple_detail(couple: Couple, *, now: dt.datetime) -> CoupleDetail:
             "",
         ),
         subscale_charts=charts,
+        map_paths=[
+            (partner, [(r.submitted_at, r.scores["map"]) for r in submitted
+                       if r.partner_id == partner.pk and r.scores.get("map")])
+            for partner in partners
+        ],
         gaps=gap_series(responses),
         reminders_sent=dict(sent),
         reminders_failed=dict(failed),

@@ -17,7 +17,11 @@ class PartnerSummarySerializer(serializers.Serializer):
     done = serializers.IntegerField(help_text="Worksheets handed in of those due this fortnight")
     assigned = serializers.IntegerField(help_text="Worksheets due this fortnight or later")
     balance = serializers.IntegerField(allow_null=True, help_text="Latest preferred balance")
-    lean = serializers.CharField(help_text="Latest lean, where worked out")
+    position = serializers.CharField(
+        source="position_label",
+        help_text="Latest position on the interdependence map (connection and autonomy), "
+        "where worked out",
+    )
 
 
 class CaseloadRowSerializer(serializers.Serializer):

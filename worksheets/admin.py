@@ -11,6 +11,7 @@ from therapy.input_limits import BoundedInlineMixin
 from worksheets.answers import answer_text
 from worksheets.assignments import cancel_assignment
 from worksheets.forms import AnswerForm
+from worksheets.interdependence import map_summary
 from worksheets.library import latest_templates
 from worksheets.models import Assignment, Reminder, Response, WorksheetItem, WorksheetTemplate
 from worksheets.outbox import resend
@@ -136,12 +137,12 @@ class ResponseAdmin(ScopedAdmin):
                     "—",
                 )
             )
-        if scores.get("lean"):
+        if figures := scores.get("map"):
             rows.append(
                 (
-                    "Lean",
-                    scores["lean"]["value"] if scores["lean"]["value"] is not None else "—",
-                    scores["lean"]["label"],
+                    "Interdependence map (connection, autonomy; 1–5)",
+                    f"{figures['connection']:g}, {figures['autonomy']:g}",
+                    map_summary(figures),
                 )
             )
         changes = ", ".join(

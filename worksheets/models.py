@@ -209,9 +209,10 @@ class Response(models.Model):
     # Computed once, at submission, so that nothing re-scores a response by accident.
     scores = models.JSONField(default=dict, blank=True)
     # Two figures of the scores kept as columns too, because the caseload reads them for
-    # every partner: the preferred balance (0-10) and the lean, where it was worked out.
+    # every partner: the preferred balance (0-10) and the position on the interdependence
+    # map (worksheets.interdependence), where it was worked out.
     preferred_balance = models.PositiveSmallIntegerField(null=True, blank=True)
-    lean = models.CharField(max_length=40, blank=True)
+    map_position = models.CharField(max_length=40, blank=True)
     # The partners' gap in preferred balance for this occurrence, kept on the response that
     # completed the pair (the later of the two submissions), so that each gap is counted once
     # and dated when it became known.
@@ -236,7 +237,7 @@ class Response(models.Model):
             ),
         ]
         indexes = [
-            # The caseload's "latest balance" and "latest lean" of each partner, and the
+            # The caseload's "latest balance" and "latest map position" of each partner, and the
             # counts of this period's work, each read straight from an index.
             models.Index(
                 fields=["partner", "-submitted_at"],
@@ -245,8 +246,8 @@ class Response(models.Model):
             ),
             models.Index(
                 fields=["partner", "-submitted_at"],
-                name="response_latest_lean",
-                condition=Q(status="submitted") & ~Q(lean=""),
+                name="response_latest_map_position",
+                condition=Q(status="submitted") & ~Q(map_position=""),
             ),
             models.Index(
                 fields=["partner", "due_at"], include=["status"], name="response_partner_period"

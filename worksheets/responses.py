@@ -184,7 +184,7 @@ def submit_response(
     scores["change"] = change_since(previous.scores, scores) if previous else {}
     response.answers = answers
     response.scores = scores
-    response.preferred_balance, response.lean = headline_figures(scores)
+    response.preferred_balance, response.map_position = headline_figures(scores)
     response.balance_gap = pair_gap(response, others)
     response.status = Response.Status.SUBMITTED
     response.updated_at = now
@@ -217,12 +217,9 @@ def raise_safety_signals(response: Response, *, now: dt.datetime) -> None:
 
 
 def headline_figures(scores: dict) -> tuple[int | None, str]:
-    """The preferred balance and the lean (where worked out), kept as columns for the
-    caseload, which reads them for every partner."""
-    lean = scores.get("lean") or {}
-    return scores.get("preferred_balance"), lean.get("label", "") if lean.get(
-        "value"
-    ) is not None else ""
+    """The preferred balance and the position on the interdependence map (where worked
+    out), kept as columns for the caseload, which reads them for every partner."""
+    return scores.get("preferred_balance"), (scores.get("map") or {}).get("position", "")
 
 
 def pair_gap(response: Response, others: list[Response]) -> int | None:

@@ -7,6 +7,8 @@ the change since last time) are computed from those stored results, never by re-
 
 from dataclasses import asdict, dataclass, field
 
+from worksheets.interdependence import map_figures
+
 # A subscale is scored only when at least this share of its items has an answer; below it the
 # subscale is "incomplete" rather than a score built on too little (never a silent zero).
 MIN_ANSWERED_SHARE = 0.8
@@ -73,6 +75,9 @@ class ScoreReport:
     preferred_balance: int | None = None
     guessed_partner_balance: int | None = None
     lean: Lean | None = None
+    # Where the partner stands on the interdependence map (worksheets.interdependence), for
+    # worksheets that score both connection and autonomy.
+    map: dict | None = None
     # Perception items: what this partner guessed, and on which scale.
     guesses: list[dict] = field(default_factory=list)
     # This partner's own answers to the items their partner is asked to guess.
@@ -160,6 +165,7 @@ def score_answers(*, items: list[ScaleItem], answers: dict, spec: dict) -> Score
         preferred_balance=_value(by_key, balance.get("item"), answers),
         guessed_partner_balance=_value(by_key, balance.get("perception"), answers),
         lean=lean_of(subscales, spec.get("lean") or {}),
+        map=figures.as_dict() if (figures := map_figures([asdict(s) for s in subscales])) else None,
         guesses=guesses,
         guessable_answers={
             key: by_key[key].value_in(answers)

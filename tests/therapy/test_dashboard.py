@@ -18,7 +18,7 @@ def test_the_home_shows_each_couples_balance_gap_and_trend(client, maya, history
     login(client, maya)
     page = client.get("/admin/").content.decode()
     assert "Rivera &amp; Chen" in page
-    assert "Sam: 8" in page and "Alex: 1" in page
+    assert "Sam: prefers 8/10 together" in page and "Alex: prefers 1/10 together" in page
     assert '7 <span class="overdue">(+3)</span>' in page  # the gap widened from 4 to 7
     assert "Nakamura" not in page
 

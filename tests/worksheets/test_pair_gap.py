@@ -1,12 +1,10 @@
 """The partners' gap in preferred balance is kept on the submission that completes the pair."""
 
 import datetime as dt
-import importlib
 import threading
 import time
 
 import pytest
-from django.apps import apps
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -86,19 +84,3 @@ def test_partners_submitting_at_the_same_moment_still_get_their_gap(
         Response.objects.filter(assignment__couple=couple).values_list("partner", "balance_gap")
     )
     assert gaps == {partner_a.pk: None, partner_b.pk: 7}
-
-
-def test_the_migration_fills_the_columns_of_earlier_submissions(
-    couple, library, maya, partner_a, partner_b
-):
-    now = timezone.now()
-    responses = time_map(couple, library, maya, now)
-    answer(responses[partner_a.pk], 2, now)
-    answer(responses[partner_b.pk], 6, now + dt.timedelta(minutes=5))
-    Response.objects.update(preferred_balance=None, balance_gap=None)
-    migration = importlib.import_module("worksheets.migrations.0006_response_balance_gap")
-    migration.fill_headline_figures_and_gaps(apps, None)
-    filled = Response.objects.order_by("partner_id").values_list(
-        "partner", "preferred_balance", "balance_gap"
-    )
-    assert list(filled) == [(partner_a.pk, 2, None), (partner_b.pk, 6, 4)]

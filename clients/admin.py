@@ -377,6 +377,8 @@ class CoupleAdmin(ScopedAdmin):
             **self.admin_site.each_context(request),
             "title": f"Brief: {couple.label}",
             "brief": brief,
+            "map_svg": map_chart(brief.map_paths),
+            "map_rows": map_rows(brief.map_paths),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/clients/couple/brief.html", context)

@@ -10,7 +10,7 @@ asked for them decides what to release.
 
 **Erasure** follows one rule (docs/privacy.md, "Erasure"):
 - deleted: the partner, with their answers, scores, messages, links, their assignments for
-  them alone, the alerts raised about them, and the gap alerts of the couple (worked out
+  them alone, the alerts raised about them, and the gap and pattern alerts of the couple (worked out
   from both partners' answers); the history rows of all of these; in the demo's mail folder,
   the messages sent to them;
 - cleared: the gap figure kept on the other partner's responses, since it was worked out
@@ -152,7 +152,7 @@ def erase_partner(partner: Partner, *, by, reason: str, now: dt.datetime) -> Era
     message_ids = list(Reminder.objects.filter(partner=partner).values_list("pk", flat=True))
     alerts = Alert.objects.filter(couple=couple).filter(
         response__partner=partner
-    ) | Alert.objects.filter(couple=couple, kind=Alert.Kind.GAP_WIDENED)
+    ) | Alert.objects.filter(couple=couple, kind__in=[Alert.Kind.GAP_WIDENED, Alert.Kind.PATTERN])
     alert_ids = list(alerts.values_list("pk", flat=True))
     assignment_ids = list(
         Assignment.objects.filter(only_partner=partner).values_list("pk", flat=True)

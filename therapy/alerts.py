@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from therapy import patterns
 from therapy.history import record_update
 from therapy.models import Alert
 
@@ -37,15 +38,14 @@ def _raise(
 
 
 def raise_score_alerts(
-    *,
-    response,
-    bands: dict[str, list],
-    previous_gap: int | None,
-    current_gap: int | None,
-    now: dt.datetime,
+    *, response, bands: dict[str, list], gaps: list[int | None], now: dt.datetime
 ) -> list[Alert]:
     """After a submission: a concern subscale in its top band, or a gap that widened by at
-    least `settings.ALERT_GAP_WIDENING` since the previous time both partners answered."""
+    least `settings.ALERT_GAP_WIDENING` since the previous time both partners answered.
+
+    `gaps` are the couple's gaps on this worksheet, oldest first, this submission's last.
+    A gap that keeps widening is one trend: it raises one alert while it lasts, like a couple
+    pattern, and a new one only once it has stopped widening and starts again."""
     couple = response.assignment.couple
     name = response.partner.display_name
     raised = []
@@ -69,21 +69,119 @@ def raise_score_alerts(
             )
             break
     widening = settings.ALERT_GAP_WIDENING
-    if (
-        previous_gap is not None
-        and current_gap is not None
-        and current_gap - previous_gap >= widening
-    ):
-        raised.append(
-            _raise(
-                couple=couple,
-                response=response,
-                kind=Alert.Kind.GAP_WIDENED,
-                now=now,
-                reason=f"The gap in preferred balance widened from {previous_gap} to {current_gap} "
-                f"of 10 on “{response.assignment.template.title}”.",
+
+    def widened(before, after) -> bool:
+        return before is not None and after is not None and after - before >= widening
+
+    *earlier, previous_gap, current_gap = [None, None, *gaps]
+    if widened(previous_gap, current_gap):
+        goes_on = widened(earlier[-1], previous_gap) and couple.alerts.filter(
+            kind=Alert.Kind.GAP_WIDENED, subject=GAP_WIDENING
+        ).exists()
+        if not goes_on:
+            raised.append(
+                _raise(
+                    couple=couple,
+                    response=response,
+                    kind=Alert.Kind.GAP_WIDENED,
+                    subject=GAP_WIDENING,
+                    now=now,
+                    reason=f"The gap in preferred balance widened from {previous_gap} to "
+                    f"{current_gap} of 10 on “{response.assignment.template.title}”.",
+                )
             )
+    return [alert for alert in raised if alert]
+
+
+GAP_WIDENING = "gap widening"
+# How many of the couple's latest submissions the patterns are read from: enough for the
+# window of each partner's, with the other worksheets in between.
+PATTERN_SOURCE_ROWS = 24
+
+
+def pattern_histories(couple, *, partners=None, without=None):
+    """Each current partner's recent map points and guess accuracy, and the couple's gaps,
+    from the figures stored at submission, in two queries; None unless there are two
+    partners. `without` leaves one submission out (to see what held before it)."""
+    from worksheets.models import Response
+    from worksheets.scoring import compare_partners
+
+    partners = list(couple.partners.current()) if partners is None else partners
+    if len(partners) != 2:
+        return None
+    rows = (
+        Response.objects.filter(assignment__couple=couple, status=Response.Status.SUBMITTED)
+        .exclude(pk=getattr(without, "pk", None))
+        .order_by("-submitted_at", "-pk")
+        .only("partner_id", "assignment_id", "occurrence", "scores", "balance_gap")
+    )
+    rows = list(reversed(rows[:PATTERN_SOURCE_ROWS]))
+    pairs: dict[tuple, dict] = {}
+    for row in rows:
+        pairs.setdefault((row.assignment_id, row.occurrence), {})[row.partner_id] = row
+    a, b = partners
+    accuracy = {a.pk: [], b.pk: []}
+    for pair in pairs.values():
+        if a.pk in pair and b.pk in pair:
+            result = compare_partners(pair[a.pk].scores, pair[b.pk].scores)
+            for partner, value in ((a, result.a_guessed_b), (b, result.b_guessed_a)):
+                if value is not None:
+                    accuracy[partner.pk].append(value)
+    histories = [
+        patterns.PartnerHistory(
+            partner_id=partner.pk,
+            name=partner.display_name,
+            points=[
+                patterns.MapPoint(r.scores["map"]["setting_aside"], r.scores["map"]["going_alone"])
+                for r in rows
+                if r.partner_id == partner.pk and r.scores.get("map")
+            ],
+            guess_accuracy=accuracy[partner.pk],
         )
+        for partner in partners
+    ]
+    gaps = [r.balance_gap for r in rows if r.balance_gap is not None]
+    return histories, gaps
+
+
+def current_patterns(couple, *, partners=None, without=None) -> list[patterns.Pattern]:
+    """The couple patterns that hold now; `partners`, the current ones, if already loaded."""
+    found = pattern_histories(couple, partners=partners, without=without)
+    if found is None:
+        return []
+    (a, b), gaps = found
+    return patterns.couple_patterns(a, b, gaps)
+
+
+def raise_pattern_alerts(*, couple, latest, now: dt.datetime) -> list[Alert]:
+    """After a submission: an alert for each couple pattern (therapy.patterns) that holds.
+
+    One alert per pattern while it lasts: a pattern that already held before this submission
+    and already has its alert raises nothing more, even once that alert is acknowledged; a
+    pattern that had ended and comes back raises a new one."""
+    partners = list(couple.partners.current())
+    holding = current_patterns(couple, partners=partners)
+    if not holding:
+        return []
+    held_before = {p.subject for p in current_patterns(couple, partners=partners, without=latest)}
+    alerted = set(
+        couple.alerts.filter(
+            kind=Alert.Kind.PATTERN, subject__in=[p.subject for p in holding]
+        ).values_list("subject", flat=True)
+    )
+    raised = [
+        _raise(
+            couple=couple,
+            response=None,
+            kind=Alert.Kind.PATTERN,
+            subject=pattern.subject,
+            now=now,
+            reason=f"{pattern.title}. {pattern.evidence} A pattern to explore together, "
+            "not a diagnosis.",
+        )
+        for pattern in holding
+        if not (pattern.subject in held_before and pattern.subject in alerted)
+    ]
     return [alert for alert in raised if alert]
 
 

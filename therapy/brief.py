@@ -5,9 +5,11 @@ from dataclasses import dataclass, field
 
 from clients.models import Couple, Partner
 from therapy import access
+from therapy.alerts import current_patterns
 from therapy.dashboard import gap_series
 from therapy.models import Alert, CounselingSession
 from worksheets.answers import answer_text
+from worksheets.interdependence import map_summary
 from worksheets.models import Response, WorksheetItem
 
 READY_BEFORE = dt.timedelta(hours=24)
@@ -27,6 +29,13 @@ class PartnerBrief:
     still_open: list[tuple[str, dt.datetime]] = field(default_factory=list)
     changes: list[tuple[str, float]] = field(default_factory=list)
     balance: int | None = None
+    # Every point on the interdependence map, oldest first: [(submitted_at, map figures)].
+    map_points: list = field(default_factory=list)
+
+    @property
+    def map_now(self) -> str:
+        """Where the latest point puts this partner, in words."""
+        return map_summary(self.map_points[-1][1]) if self.map_points else ""
 
 
 @dataclass(frozen=True)
@@ -63,12 +72,18 @@ class Brief:
     gap_change: int | None
     urgent_alerts: list[UrgentAlert]
     alerts: list[Alert]  # the other open alerts
+    patterns: list  # the couple patterns that hold now (therapy.patterns)
     shared_texts: list[tuple[str, str, str]]
     private_answers: list[PrivateAnswer]
     joint_work_paused: bool
     prompts: list[tuple[str, str]]  # empty while joint work is paused
     note: str = NOTE
     private_note: str = PRIVATE_NOTE
+
+    @property
+    def map_paths(self) -> list:
+        """Both partners' paths on the map, as the chart draws them."""
+        return [(summary.partner, summary.map_points) for summary in self.partners]
 
     @property
     def pause_note(self) -> str:
@@ -115,6 +130,11 @@ def session_brief(couple: Couple, *, now: dt.datetime) -> Brief:
             summary.still_open.append((title, response.due_at))
     for partner_id, summary in partners.items():
         summary.changes = _score_changes([r for r in recent if r.partner_id == partner_id])
+        summary.map_points = [
+            (r.submitted_at, r.scores["map"])
+            for r in sorted((r for r in responses if r.is_submitted), key=lambda r: r.submitted_at)
+            if r.partner_id == partner_id and r.scores.get("map")
+        ]
     gaps = gap_series(responses)
     open_alerts = list(
         couple.alerts.filter(acknowledged_at__isnull=True).select_related("response__partner")
@@ -130,6 +150,7 @@ def session_brief(couple: Couple, *, now: dt.datetime) -> Brief:
         gap_change=gaps[-1].gap - gaps[-2].gap if len(gaps) > 1 else None,
         urgent_alerts=[_urgent(alert) for alert in open_alerts if alert.is_urgent],
         alerts=[alert for alert in open_alerts if not alert.is_urgent],
+        patterns=current_patterns(couple, partners=[s.partner for s in partners.values()]),
         shared_texts=_shared_texts(recent),
         private_answers=_private_answers(recent),
         joint_work_paused=paused,

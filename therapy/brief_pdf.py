@@ -66,6 +66,16 @@ def render_brief_pdf(brief: Brief, *, paper: str = "a4") -> bytes:
     if brief.gap_change:
         gap += f" ({brief.gap_change:+d} since the time before)"
     story += [Spacer(1, 3 * mm), _p(f"Gap between the partners' preferred balance: {gap}", body)]
+    story.append(_p("On the interdependence map", heading))
+    story += [
+        _p(f"{summary.partner.display_name}: {summary.map_now}", body)
+        for summary in brief.partners
+        if summary.map_now
+    ] or [_p("No points yet.", body)]
+    story.append(_p("Patterns between the partners", heading))
+    story += [
+        _p(f"{pattern.title}. {pattern.evidence}", body) for pattern in brief.patterns
+    ] or [_p("None in their last few submissions.", body)]
     story.append(_p("Other alerts" if brief.urgent_alerts else "Alerts", heading))
     story += [_p(alert.reason, body) for alert in brief.alerts] or [_p("None open.", body)]
     story.append(_p("Shared written answers", heading))

@@ -201,13 +201,14 @@ def map_chart(paths: list) -> SafeString:
     frame = format_html(
         # The over-end zones, then the healthy "close and distinct" corner.
         '<rect x="{}" y="{}" width="{}" height="{}" fill="#fbe3d6"/>'
-        '<text x="{}" y="{}" font-size="11" fill="#7a2e0b">toward setting oneself aside</text>'
+        '<text x="{}" y="{}" font-size="11" fill="#7a2e0b"><tspan>toward setting</tspan>'
+        '<tspan x="{}" dy="13">oneself aside</tspan></text>'
         '<rect x="{}" y="{}" width="{}" height="{}" fill="#dde9f3"/>'
         '<text x="{}" y="{}" font-size="11" fill="#123c58" text-anchor="end">'
-        "toward going it alone</text>"
+        '<tspan>toward going</tspan><tspan x="{}" dy="13">it alone</tspan></text>'
         '<rect x="{}" y="{}" width="{}" height="{}" fill="#e4f1e1"/>'
         '<text x="{}" y="{}" font-size="11" fill="#1f4d1a" text-anchor="end">'
-        "close and distinct</text>"
+        '<tspan>close and</tspan><tspan x="{}" dy="13">distinct</tspan></text>'
         '<rect x="{}" y="{}" width="{}" height="{}" fill="none" stroke="#888"/>'
         '<text x="{}" y="{}" font-size="12" fill="#222" text-anchor="middle">'
         "room of one's own (autonomy) →</text>"
@@ -218,11 +219,11 @@ def map_chart(paths: list) -> SafeString:
         '<text x="{}" y="{}" font-size="11" fill="#333" text-anchor="end">1</text>'
         '<text x="{}" y="{}" font-size="11" fill="#333" text-anchor="end">5</text>',
         MAP_PAD, MAP_PAD, low - MAP_PAD, y(HIGH) - MAP_PAD,
-        MAP_PAD + 4, MAP_PAD + 14,
+        MAP_PAD + 4, MAP_PAD + 14, MAP_PAD + 4,
         high, y(LOW), MAP_SIZE - MAP_PAD - high, MAP_SIZE - MAP_PAD - y(LOW),
-        MAP_SIZE - MAP_PAD - 4, MAP_SIZE - MAP_PAD - 6,
+        MAP_SIZE - MAP_PAD - 4, MAP_SIZE - MAP_PAD - 19, MAP_SIZE - MAP_PAD - 4,
         high, MAP_PAD, MAP_SIZE - MAP_PAD - high, y(HIGH) - MAP_PAD,
-        MAP_SIZE - MAP_PAD - 4, MAP_PAD + 14,
+        MAP_SIZE - MAP_PAD - 4, MAP_PAD + 14, MAP_SIZE - MAP_PAD - 4,
         MAP_PAD, MAP_PAD, span, span,
         MAP_SIZE / 2, MAP_SIZE - 12,
         16, MAP_SIZE / 2, 16, MAP_SIZE / 2,

@@ -16,6 +16,7 @@ from django.db.models.expressions import Star
 
 from clients.models import Couple, Partner
 from therapy import access
+from therapy.alerts import current_patterns
 from therapy.models import Alert, CounselingSession
 from worksheets.answers import answer_text
 from worksheets.interdependence import position_label
@@ -267,6 +268,8 @@ class CoupleDetail:
     subscale_charts: list[SubscaleChart]
     # Each partner's path on the interdependence map: [(partner, [(submitted_at, map), ...])]
     map_paths: list
+    # The couple patterns that hold now (therapy.patterns), with their evidence.
+    patterns: list
     gaps: list[GapPoint]
     reminders_sent: dict[int, int]
     reminders_failed: dict[int, int]
@@ -367,6 +370,7 @@ def couple_detail(couple: Couple, *, now: dt.datetime) -> CoupleDetail:
                        if r.partner_id == partner.pk and r.scores.get("map")])
             for partner in partners
         ],
+        patterns=current_patterns(couple, partners=partners),
         gaps=gap_series(responses),
         reminders_sent=dict(sent),
         reminders_failed=dict(failed),

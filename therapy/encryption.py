@@ -9,8 +9,8 @@ An encrypted column cannot be searched, so the fields refuse every lookup but `i
 a row must be found by its value (a partner by e-mail address or phone number) the model keeps
 a keyed digest beside it, made by `lookup_digest`.
 
-Dashboard figures never need the encrypted text: scores, the preferred balance and the lean
-are stored in plain columns at submission.
+Dashboard figures never need the encrypted text: scores, the preferred balance and the map
+position are stored in plain columns at submission.
 """
 
 import functools

@@ -83,6 +83,7 @@ class Alert(models.Model):
         DELIVERY_FAILED = "delivery_failed", "A reminder could not be delivered"
         CONCERN_BAND = "concern_band", "A score in its concern band"
         GAP_WIDENED = "gap_widened", "The partners' gap widened"
+        PATTERN = "pattern", "A pattern between the partners"
         SAFETY = "safety", "Urgent: a partner's answer may signal fear or harm"
 
     couple = models.ForeignKey("clients.Couple", on_delete=models.CASCADE, related_name="alerts")

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
 from clients.models import Partner
-from therapy.alerts import raise_safety_alert, raise_score_alerts
+from therapy.alerts import raise_pattern_alerts, raise_safety_alert, raise_score_alerts
 from worksheets import outbox
 from worksheets.models import Assignment, Response, WorksheetItem, WorksheetTemplate
 from worksheets.reminders import cancel_open_reminders, plan_safety_notice
@@ -236,21 +236,22 @@ def _raise_alerts(response: Response, now: dt.datetime) -> None:
         s["key"]: s.get("bands", [])
         for s in response.assignment.template.scoring.get("subscales", [])
     }
-    previous_gap = None
+    earlier_gaps = []
     if response.balance_gap is not None:
-        previous_gap = previous_couple_gap(response)
+        earlier_gaps = previous_couple_gaps(response)
     raise_score_alerts(
         response=response,
         bands=bands,
-        previous_gap=previous_gap,
-        current_gap=response.balance_gap,
+        gaps=[*reversed(earlier_gaps), response.balance_gap],
         now=now,
     )
+    raise_pattern_alerts(couple=response.assignment.couple, latest=response, now=now)
 
 
-def previous_couple_gap(response: Response) -> int | None:
-    """The gap the last time before this one that both partners answered the same worksheet."""
-    return (
+def previous_couple_gaps(response: Response, count: int = 2) -> list[int]:
+    """The gaps of the last `count` times before this one that both partners answered the
+    same worksheet, the latest first."""
+    return list(
         Response.objects.filter(
             assignment__couple_id=response.assignment.couple_id,
             assignment__template__slug=response.assignment.template.slug,
@@ -258,8 +259,7 @@ def previous_couple_gap(response: Response) -> int | None:
         )
         .exclude(pk=response.pk)
         .order_by("-submitted_at", "-pk")
-        .values_list("balance_gap", flat=True)
-        .first()
+        .values_list("balance_gap", flat=True)[:count]
     )
 
 

@@ -169,9 +169,10 @@ def test_the_couple_page_runs_a_fixed_number_of_queries(
     # Session, user, counselor and practice, counselor (scoping), the couple, the access-log
     # row, partners, responses, their worksheets' items (for what partners told the counselor
     # privately and the answers behind urgent alerts), reminder counts, notes, open and safety
-    # alerts, whether joint work is paused, the sidebar's checks, and the
-    # change history: one query for each of its six kinds of record.
-    with django_assert_num_queries(21):
+    # alerts, whether joint work is paused, the sidebar's checks, the latest submissions the
+    # couple patterns are read from, and the change history: one query for each of its six
+    # kinds of record.
+    with django_assert_num_queries(22):
         page = client.get(url)
     assert page.content.decode().count("Your time map</a>") == 2 * weeks
 

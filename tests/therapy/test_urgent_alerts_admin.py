@@ -172,9 +172,10 @@ def test_the_couple_page_with_urgent_alerts_runs_a_fixed_number_of_queries(
     login(client, maya)
     # As in test_dashboard's count: session, user, counselor and practice, counselor
     # (scoping), the couple, the access-log row, partners, responses, their items, reminder
-    # counts, notes, alerts, whether joint work is paused, the sidebar's checks, and the
-    # change history: one query for each of its six kinds of record.
-    with django_assert_num_queries(21):
+    # counts, notes, alerts, whether joint work is paused, the sidebar's checks, the latest
+    # submissions the couple patterns are read from, and the change history: one query for
+    # each of its six kinds of record.
+    with django_assert_num_queries(22):
         page = client.get(overview(couple)).content.decode()
     assert page.count("Follow-up number") == alerts
     assert page.count("Urgent: speak with Sam alone first") == 1

@@ -101,7 +101,9 @@ def worksheet(request, response_id):
         step = resume_step(sections, response.answers)
     if request.method == "GET":
         form = AnswerForm(
-            items=step.items, initial=initial_from_answers(response.answers, step.items)
+            items=step.items,
+            initial=initial_from_answers(response.answers, step.items),
+            first_number=step.first_number,
         )
         return _render_step(request, response, form, sections, step, all_items)
     action = request.POST.get("action")
@@ -134,7 +136,7 @@ def worksheet(request, response_id):
         messages.success(request, "Your answers are saved. You can come back and finish later.")
         return redirect(_step_url(response, step.number))
     # Next and review: check this section first, and say what needs another look.
-    form = AnswerForm(request.POST, items=step.items)
+    form = AnswerForm(request.POST, items=step.items, first_number=step.first_number)
     if not form.is_valid():
         response.refresh_from_db()
         return _render_step(request, response, form, sections, step, all_items, status=400)

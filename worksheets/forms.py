@@ -129,9 +129,10 @@ class AnswerForm(forms.Form):
     With `for_draft=True` nothing is required, so whatever is valid can be kept.
     """
 
-    def __init__(self, *args, items, for_draft=False, **kwargs):
+    def __init__(self, *args, items, for_draft=False, first_number=1, **kwargs):
         super().__init__(*args, **kwargs)
         self.items = list(items)
+        self.first_number = first_number
         self.item_errors: dict[str, list[str]] = {}
         for item in self.items:
             required = item.required and not for_draft
@@ -187,7 +188,7 @@ class AnswerForm(forms.Form):
 
     def questions(self) -> list[Question]:
         questions = []
-        for number, item in enumerate(self.items, start=1):
+        for number, item in enumerate(self.items, start=self.first_number):
             if item.kind == Kind.TIME_SPLIT:
                 names = [field_name(item, c["key"]) for c in item.options["categories"]]
             else:
@@ -244,6 +245,9 @@ class Step:
     number: int
     title: str
     items: list
+    # The number of its first question, counted across the whole worksheet, so that every
+    # page and the review number the questions the same way.
+    first_number: int = 1
 
     @property
     def fingerprint(self) -> str:
@@ -261,7 +265,11 @@ def steps(items) -> list[Step]:
             grouped[-1][1].append(item)
         else:
             grouped.append((item.section, [item]))
-    return [Step(n, title, group) for n, (title, group) in enumerate(grouped, start=1)]
+    result, first = [], 1
+    for n, (title, group) in enumerate(grouped, start=1):
+        result.append(Step(n, title, group, first))
+        first += len(group)
+    return result
 
 
 def form_data_from_answers(answers: dict, items) -> dict:

@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.html import escape
 
 from clients.models import Partner
 from tests.conftest import portal_sign_in
@@ -180,8 +181,9 @@ def test_after_both_submit_each_sees_what_the_other_shared_and_nothing_private(
     page = client.get(f"/portal/worksheets/{mine.pk}/result/").content.decode()
     assert "You and Alex" in page
     assert "Wide gap" in page  # 8 against 4
-    assert "You guessed Alex's shared answers 90% right." in page
-    assert "Alex guessed your answers 100% right." in page
+    assert "How close your picture of Alex was: 90 out of 100" in page
+    assert "How close Alex's picture of you was: 100 out of 100." in page
+    assert "% right" not in page
     assert "A bit left out" in page  # Alex's shared answer
     assert "When you spend time together, how does it usually feel to you?" not in page
     assert SENTINEL not in page
@@ -206,3 +208,23 @@ def test_a_private_answer_never_reaches_the_other_partner_anywhere(
     outsider = client.__class__()
     for r in both_submitted.responses.all():
         assert outsider.get(f"/portal/worksheets/{r.pk}/result/").status_code == 302
+
+
+def test_questions_are_numbered_once_across_every_part_and_the_review(client, couple, library,
+                                                                       maya, partner_a):
+    """One numbering: a part's first question carries on from the part before, as on the
+    review page."""
+    from worksheets.forms import steps
+
+    inventory = library.get(slug="balance-inventory")
+    response = assign_worksheet(
+        couple=couple, template=inventory, due_at=timezone.now() + dt.timedelta(days=3),
+        assigned_by=maya, now=timezone.now(),
+    ).responses.get(partner=partner_a)
+    parts = steps(list(inventory.items.all()))
+    assert len(parts) > 1
+    portal_sign_in(client, partner_a)
+    second = parts[1]
+    page = client.get(f"/portal/worksheets/{response.pk}/?step=2").content.decode()
+    first_of_second = len(parts[0].items) + 1
+    assert f"{first_of_second}. {escape(second.items[0].prompt)}" in page

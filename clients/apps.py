@@ -3,4 +3,5 @@ from django.apps import AppConfig
 
 class ClientsConfig(AppConfig):
     name = "clients"
-    verbose_name = "Couples"
+    # The section of the dashboard: "Caseload › Couples", not "Couples › Couples".
+    verbose_name = "Caseload"

@@ -165,6 +165,11 @@ class CounselorAdminSite(admin.AdminSite):
             "attention": dashboard.needs_attention(request.user, now=now),
             "now": now,
             "show_outbox": mail_folder.uses_file_outbox(),
+            # The couple admin's own rule for who may add a couple.
+            "can_add_couple": any(
+                model._meta.label == "clients.Couple" and admin.has_add_permission(request)
+                for model, admin in self._registry.items()
+            ),
             "is_practice_admin": bool(
                 access.counselor_for(request.user)
                 and access.counselor_for(request.user).is_practice_admin
@@ -272,6 +277,12 @@ class ScopedAdmin(admin.ModelAdmin):
         if obj is None:
             raise Http404("Not found.")
         return obj
+
+    def changelist_view(self, request, extra_context=None):
+        # A list is titled by what it lists ("Couples"), not the stock "Select couple to
+        # change".
+        title = str(self.model._meta.verbose_name_plural).capitalize()
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
     def has_module_permission(self, request):
         return access.can_use_dashboard(request.user)

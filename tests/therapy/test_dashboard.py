@@ -256,3 +256,12 @@ def test_the_counselor_acknowledges_an_alert_on_the_couple_page(
     assert client.post(theirs_url, {"acknowledge": theirs.pk}).status_code == 404
     theirs.refresh_from_db()
     assert theirs.acknowledged_at is None
+
+
+def test_the_home_offers_add_couple_and_lists_are_titled_by_what_they_list(client, maya, history):
+    login(client, maya)
+    home = client.get("/admin/").content.decode()
+    assert f'href="{reverse("admin:clients_couple_add")}">Add couple</a>' in home
+    couples = client.get(reverse("admin:clients_couple_changelist")).content.decode()
+    assert "<h1>Couples</h1>" in couples and "Select couple to change" not in couples
+    assert "Caseload</a>" in couples and "Couples › Couples" not in couples

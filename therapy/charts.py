@@ -30,15 +30,20 @@ def _n(value: float) -> str:
     return f"{value:.1f}"
 
 
+# Points less than this far apart are not spread across the whole chart, where two partners'
+# single submissions a day apart would sit at opposite edges and look like a trend.
+MIN_SPAN = dt.timedelta(weeks=4)
+
+
 def _x_scale(points: list[dt.datetime]):
     start, end = min(points), max(points)
-    span = (end - start).total_seconds() or 1.0
+    pad = max(MIN_SPAN - (end - start), dt.timedelta(0)) / 2
+    left, right = start - pad, end + pad
+    span = (right - left).total_seconds()
     width = WIDTH - LEFT - RIGHT
 
     def x(moment: dt.datetime) -> float:
-        if start == end:
-            return LEFT + width / 2
-        return LEFT + width * (moment - start).total_seconds() / span
+        return LEFT + width * (moment - left).total_seconds() / span
 
     return x, start, end
 
@@ -63,7 +68,7 @@ def line_chart(
             '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#d9d9d9"/>'
             '<text x="{}" y="{}" font-size="11" text-anchor="end" fill="#333">{}</text>'
         ),
-        ((LEFT, WIDTH - RIGHT, y(t), y(t), LEFT - 6, y(t) + 4, t) for t in ticks),
+        ((LEFT, WIDTH - RIGHT, y(t), y(t), LEFT - 6, y(t) + 4, f"{t:g}") for t in ticks),
     )
     lines = []
     for (colour, dash), item in zip(STYLES, series, strict=False):
@@ -104,15 +109,12 @@ def line_chart(
             for i, ((colour, dash), item) in enumerate(zip(STYLES, series, strict=False))
         ),
     )
-    dates = format_html(
-        '<text x="{}" y="{}" font-size="11" fill="#333">{}</text>'
-        '<text x="{}" y="{}" font-size="11" fill="#333" text-anchor="end">{}</text>',
-        LEFT,
-        HEIGHT - BOTTOM + 14,
-        f"{start:%d %b}",
-        WIDTH - RIGHT,
-        HEIGHT - BOTTOM + 14,
-        f"{end:%d %b}",
+    # The first and the last day, under their points; one label when they are the same day.
+    days = [start] if start.date() == end.date() else [start, end]
+    dates = format_html_join(
+        "",
+        '<text x="{}" y="{}" font-size="11" fill="#333" text-anchor="middle">{}</text>',
+        ((_n(x(day)), HEIGHT - BOTTOM + 14, f"{day:%d %b}") for day in days),
     )
     return format_html(
         '<svg class="chart" viewBox="0 0 {} {}" width="{}" height="{}" role="img" '

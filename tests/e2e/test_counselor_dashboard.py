@@ -48,7 +48,7 @@ def test_home_couple_page_and_brief(browser, demo, tmp_path):
     expect(gap_chart).to_be_visible()
     assert gap_chart.bounding_box()["width"] >= 400  # legible on a laptop
     assert page.locator("svg.chart").count() >= 5
-    page.get_by_text("Gap between the partners' preferred balance: the numbers").click()
+    page.get_by_text("The numbers: Gap between the partners' preferred balance").click()
     expect(page.get_by_role("cell", name="7").first).to_be_visible()
     expect(page.get_by_text(re.compile("Priya wants more time together"))).to_be_visible()
     page.screenshot(path=tmp_path / "couple.png", full_page=True)

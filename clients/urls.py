@@ -13,6 +13,7 @@ urlpatterns = [
     path("portal/new-link/", views.new_link, name="new-link"),
     path("portal/consent/", views.consent, name="consent"),
     path("portal/preferences/", views.preferences, name="preferences"),
+    path("portal/progress/", views.progress, name="progress"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     # Twilio's webhooks: delivery reports (TWILIO_STATUS_CALLBACK_URL) and incoming texts.
     path("sms/status/", sms_views.delivery_status, name="sms-status"),

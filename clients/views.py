@@ -18,10 +18,13 @@ from clients.links import (
     spend,
 )
 from clients.preferences import record_consent, turn_off_reminders, update_contact_preferences
+from clients.progress import own_progress
 from clients.ratelimit import allow
 from therapy.access import responses_of_partner
+from therapy.charts import map_chart
 from therapy.client_address import client_ip
 from worksheets.reminders import request_link
+from worksheets.scoring import DISCLAIMER
 
 
 @never_cache
@@ -108,6 +111,24 @@ def preferences(request):
         "clients/preferences.html",
         {"form": form, "partner": partner},
         status=400 if form.errors else 200,
+    )
+
+
+@portal.partner_required
+def progress(request):
+    """The partner's own results over time; nothing of the other partner's."""
+    if request.partner.consented_at is None:
+        return redirect("portal:consent")
+    own = own_progress(request.partner)
+    return render(
+        request,
+        "clients/progress.html",
+        {
+            "partner": request.partner,
+            "progress": own,
+            "map_svg": map_chart([(request.partner, own.map_points)]) if own.map_points else "",
+            "disclaimer": DISCLAIMER,
+        },
     )
 
 

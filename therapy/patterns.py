@@ -71,8 +71,17 @@ def couple_patterns(a: PartnerHistory, b: PartnerHistory, gaps: list[int]) -> li
     found = []
     aside = {p.partner_id: [m.setting_aside for m in p.points] for p in (a, b)}
     alone = {p.partner_id: [m.going_alone for m in p.points] for p in (a, b)}
+    toward_aside = {pk: _moving_toward(values) for pk, values in aside.items()}
+    toward_alone = {pk: _moving_toward(values) for pk, values in alone.items()}
     for first, second in ((a, b), (b, a)):
-        if _moving_toward(aside[first.partner_id]) and _moving_toward(alone[second.partner_id]):
+        # Opposite ways: one only toward setting themselves aside, the other only toward
+        # going it alone (both ways at once is told as fused or drifting apart).
+        if (
+            toward_aside[first.partner_id]
+            and not toward_alone[first.partner_id]
+            and toward_alone[second.partner_id]
+            and not toward_aside[second.partner_id]
+        ):
             found.append(
                 Pattern(
                     subject=f"pattern: aside and alone, {first.partner_id}",
@@ -84,7 +93,7 @@ def couple_patterns(a: PartnerHistory, b: PartnerHistory, gaps: list[int]) -> li
                     "further their own way can throw the relationship off balance.",
                 )
             )
-    if _moving_toward(alone[a.partner_id]) and _moving_toward(alone[b.partner_id]):
+    if toward_alone[a.partner_id] and toward_alone[b.partner_id]:
         found.append(
             Pattern(
                 subject="pattern: drifting apart",

@@ -175,6 +175,8 @@ def test_no_portal_page_breaks_the_policy(browser, live_server, worksheets, part
     assert closed.status == 410
     visit(page, f"{live_server.url}/portal/preferences/")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
+    visit(page, f"{live_server.url}/portal/progress/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your progress")
     visit(page, f"{live_server.url}/portal/new-link/")
     visit(page, unsubscribe_url(partner_a))
     visit(page, f"{live_server.url}/portal/")
@@ -196,6 +198,7 @@ def test_no_portal_page_breaks_the_policy(browser, live_server, worksheets, part
         "/portal/worksheets/N/review/",
         "/portal/worksheets/N/result/",
         "/portal/preferences/",
+        "/portal/progress/",
         "/portal/new-link/",
         "/portal/signed-out/",
     } <= visited

@@ -133,6 +133,9 @@ def test_a_partner_starts_on_one_phone_finishes_on_another_and_sees_only_what_wa
 
     phone.goto(f"{live_server.url}/portal/preferences/")
     audit(phone, "preferences")
+    phone.goto(f"{live_server.url}/portal/progress/")
+    expect(phone.get_by_text("have no scores to follow over time")).to_be_visible()
+    audit(phone, "progress")
     phone.goto(f"{live_server.url}/portal/new-link/")
     audit(phone, "new-link")
     phone.goto(unsubscribe_url(partner_a))

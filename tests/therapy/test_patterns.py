@@ -178,3 +178,9 @@ def test_the_brief_has_the_map_and_the_patterns_on_the_page_and_in_the_pdf(
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "Sam: Close and distinct; toward setting oneself aside" in " ".join(text.split())
     assert "Sam setting themselves aside while Alex goes it alone" in " ".join(text.split())
+
+
+def test_partners_pulling_both_ways_at_once_are_not_told_as_a_split():
+    sam = history(1, "Sam", aside=[2, 3, 4], alone=[2, 3, 4])
+    alex = history(2, "Alex", aside=[2, 3, 4], alone=[2, 3, 4])
+    assert subjects(sam, alex) == {"pattern: drifting apart", "pattern: fused"}

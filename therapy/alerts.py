@@ -157,10 +157,19 @@ def raise_pattern_alerts(*, couple, latest, now: dt.datetime) -> list[Alert]:
     """After a submission: an alert for each couple pattern (therapy.patterns) that holds.
 
     One alert per pattern while it lasts: a pattern that already held before this submission
-    and already has its alert raises nothing more, even once that alert is acknowledged; a
-    pattern that had ended and comes back raises a new one."""
+    and already has its alert raises nothing more, even once that alert is acknowledged; an
+    open alert whose pattern no longer holds is closed, with "The pattern ended" in its
+    history; a pattern that had ended and comes back raises a new one."""
     partners = list(couple.partners.current())
     holding = current_patterns(couple, partners=partners)
+    ended = list(
+        couple.alerts.filter(kind=Alert.Kind.PATTERN, acknowledged_at__isnull=True)
+        .exclude(subject__in=[p.subject for p in holding])
+        .values_list("pk", flat=True)
+    )
+    if ended:
+        Alert.objects.filter(pk__in=ended).update(acknowledged_at=now)
+        record_update(Alert, ended, reason="The pattern ended")
     if not holding:
         return []
     held_before = {p.subject for p in current_patterns(couple, partners=partners, without=latest)}

@@ -118,6 +118,18 @@ def test_a_pattern_raises_one_alert_while_it_lasts_and_a_new_one_when_it_returns
     for _ in range(3):  # it ends
         weekly({"needs_on_hold": 1}, {"went_it_alone": 1})
     assert patterns_raised() == [alert]
+
+
+def test_an_open_pattern_alert_closes_when_the_pattern_ends(weekly):
+    weekly({"needs_on_hold": 2}, {"went_it_alone": 2})
+    weekly({"needs_on_hold": 4}, {"went_it_alone": 4})
+    [alert] = patterns_raised()
+    assert alert.is_open
+    for _ in range(3):
+        weekly({"needs_on_hold": 1}, {"went_it_alone": 1})
+    alert.refresh_from_db()
+    assert not alert.is_open and alert.acknowledged_by is None
+    assert alert.history.latest().history_change_reason == "The pattern ended"
     weekly({"needs_on_hold": 2}, {"went_it_alone": 2})
     weekly({"needs_on_hold": 4}, {"went_it_alone": 4})  # and comes back
     first, second = patterns_raised()

@@ -25,7 +25,7 @@ from therapy.admin_site import ScopedAdmin
 from therapy.alerts import AcknowledgementError, acknowledge
 from therapy.brief import session_brief
 from therapy.brief_pdf import render_brief_pdf
-from therapy.charts import couple_charts, map_chart, map_rows
+from therapy.charts import couple_charts, map_context
 from therapy.history import couple_history
 from therapy.input_limits import BoundedInlineMixin
 from therapy.notes import CounselorNoteForm, add_note
@@ -312,8 +312,7 @@ class CoupleAdmin(ScopedAdmin):
                 for urgent in detail.urgent_alerts
             ],
             "charts": couple_charts(detail),
-            "map_svg": map_chart(detail.map_paths),
-            "map_rows": map_rows(detail.map_paths),
+            **map_context(detail.map_paths),
             "history": couple_history(couple),
             "note_form": note_form,
             "can_write_notes": counselor is not None,
@@ -377,8 +376,7 @@ class CoupleAdmin(ScopedAdmin):
             **self.admin_site.each_context(request),
             "title": f"Brief: {couple.label}",
             "brief": brief,
-            "map_svg": map_chart(brief.map_paths),
-            "map_rows": map_rows(brief.map_paths),
+            **map_context(brief.map_paths),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/clients/couple/brief.html", context)

@@ -276,3 +276,8 @@ def map_rows(paths: list) -> list[tuple]:
         for partner, points in paths
         for at, figures in points
     ]
+
+
+def map_context(paths: list) -> dict:
+    """What admin/clients/couple/_map.html draws: the map and the rows of its table."""
+    return {"map_svg": map_chart(paths), "map_rows": map_rows(paths)}

@@ -6,6 +6,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_ENV=production
 
 WORKDIR /app
+# Pango, HarfBuzz and a font for WeasyPrint, which prints the session brief.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+       libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 COPY requirements.lock ./
 COPY therapy ./therapy
 COPY clients ./clients

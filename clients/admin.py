@@ -24,7 +24,7 @@ from therapy import access, dashboard
 from therapy.admin_site import ScopedAdmin
 from therapy.alerts import AcknowledgementError, acknowledge
 from therapy.brief import session_brief
-from therapy.brief_pdf import render_brief_pdf
+from therapy.brief_pdf import brief_map_context, render_brief_pdf
 from therapy.charts import couple_charts, map_context
 from therapy.history import couple_history
 from therapy.input_limits import BoundedInlineMixin
@@ -376,7 +376,7 @@ class CoupleAdmin(ScopedAdmin):
             **self.admin_site.each_context(request),
             "title": f"Brief: {couple.label}",
             "brief": brief,
-            **map_context(brief.map_paths),
+            **brief_map_context(brief),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/clients/couple/brief.html", context)

@@ -8,9 +8,11 @@ from therapy import access
 from therapy.alerts import current_patterns
 from therapy.dashboard import gap_series
 from therapy.models import Alert, CounselingSession
+from therapy.session_prompts import MapMove, Prompt, choose_prompts
 from worksheets.answers import answer_text
 from worksheets.interdependence import map_summary
 from worksheets.models import Response, WorksheetItem
+from worksheets.scoring import compare_partners
 
 READY_BEFORE = dt.timedelta(hours=24)
 LOOK_BACK = dt.timedelta(days=14)  # when there was no earlier session
@@ -22,13 +24,56 @@ NOTE = (
 PRIVATE_NOTE = "For you only: never shown to the other partner; do not read out in a joint session."
 
 
+BALANCE_LABEL = "Preferred balance (0–10)"
+# Map axes, as the brief names their moves (worksheets.interdependence).
+MAP_AXES = ("connection", "autonomy", "setting_aside", "going_alone")
+
+
+@dataclass(frozen=True)
+class Done:
+    worksheet: str
+    submitted_at: dt.datetime
+    engagement: int | None  # the counselor's own 1–5 rating of the homework, once given
+
+
+@dataclass(frozen=True)
+class ScoreNow:
+    """A partner's latest figure for one subscale, and its move since the last session."""
+
+    worksheet: str
+    label: str
+    score: float
+    maximum: int
+    # Since their latest figure before the last session; None when there was none.
+    change: float | None
+
+    @property
+    def direction(self) -> str:
+        if self.change is None:
+            return "first time"
+        if not self.change:
+            return "no change"
+        return f"up {self.change:g}" if self.change > 0 else f"down {-self.change:g}"
+
+
+@dataclass(frozen=True)
+class Guesses:
+    """How close one partner's picture of the other was (0–100), on the latest worksheet
+    both handed in since the last session, and on the pair before it."""
+
+    now: int
+    before: int | None
+
+
 @dataclass
 class PartnerBrief:
     partner: Partner
-    done: list[tuple[str, dt.datetime]] = field(default_factory=list)
+    done: list[Done] = field(default_factory=list)
+    missed: list[tuple[str, dt.datetime]] = field(default_factory=list)
     still_open: list[tuple[str, dt.datetime]] = field(default_factory=list)
-    changes: list[tuple[str, float]] = field(default_factory=list)
+    scores: list[ScoreNow] = field(default_factory=list)
     balance: int | None = None
+    guesses: Guesses | None = None
     # Every point on the interdependence map, oldest first: [(submitted_at, map figures)].
     map_points: list = field(default_factory=list)
 
@@ -36,6 +81,29 @@ class PartnerBrief:
     def map_now(self) -> str:
         """Where the latest point puts this partner, in words."""
         return map_summary(self.map_points[-1][1]) if self.map_points else ""
+
+    @property
+    def homework(self) -> list[dict]:
+        """Done, missed and still open, worksheet by worksheet."""
+        rows: dict[str, dict] = {}
+
+        def row(title):
+            return rows.setdefault(
+                title, {"worksheet": title, "done": [], "missed": [], "open": []}
+            )
+
+        for done in self.done:
+            row(done.worksheet)["done"].append(done)
+        for title, due in self.missed:
+            row(title)["missed"].append(due)
+        for title, due in self.still_open:
+            row(title)["open"].append(due)
+        return list(rows.values())
+
+    @property
+    def changes(self) -> list[tuple[str, float]]:
+        """The figures that moved since the last session."""
+        return [(s.label, s.change) for s in self.scores if s.change]
 
 
 @dataclass(frozen=True)
@@ -71,12 +139,12 @@ class Brief:
     gap: int | None
     gap_change: int | None
     urgent_alerts: list[UrgentAlert]
-    alerts: list[Alert]  # the other open alerts
+    alerts: list[Alert]  # the other open alerts, but for patterns (listed in `patterns`)
     patterns: list  # the couple patterns that hold now (therapy.patterns)
-    shared_texts: list[tuple[str, str, str]]
+    shared_texts: list[tuple[str, str, str]]  # (partner's name, question, answer)
     private_answers: list[PrivateAnswer]
     joint_work_paused: bool
-    prompts: list[tuple[str, str]]  # empty while joint work is paused
+    prompts: list[Prompt]  # empty while joint work is paused
     note: str = NOTE
     private_note: str = PRIVATE_NOTE
 
@@ -84,6 +152,24 @@ class Brief:
     def map_paths(self) -> list:
         """Both partners' paths on the map, as the chart draws them."""
         return [(summary.partner, summary.map_points) for summary in self.partners]
+
+    @property
+    def shared_by_question(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """The shared written answers, question by question: [(question, [(name, answer)])]."""
+        grouped: dict[str, list[tuple[str, str]]] = {}
+        for name, question, text in self.shared_texts:
+            grouped.setdefault(question, []).append((name, text))
+        return list(grouped.items())
+
+    @property
+    def recent_map_paths(self) -> list:
+        """Each partner's points since the last session, after the latest one before it."""
+        paths = []
+        for summary in self.partners:
+            points = summary.map_points
+            first = next((i for i, (at, _) in enumerate(points) if at >= self.since), len(points))
+            paths.append((summary.partner, points[max(first - 1, 0) :]))
+        return paths
 
     @property
     def pause_note(self) -> str:
@@ -102,10 +188,12 @@ class Brief:
 
 
 def session_brief(couple: Couple, *, now: dt.datetime) -> Brief:
-    """What happened since the last session, for the next one: urgent alerts first, work
-    done and still open, score changes, the partners' gap, the other open alerts, shared
-    written answers, what partners told the counselor privately, and prompts (none while
-    joint work is paused). A fixed number of queries, whatever the couple's history."""
+    """What happened since the last session, for the next one: urgent alerts first, homework
+    done, missed and still open, each partner's figures and how they moved, how close their
+    pictures of each other were, the map, the partners' gap, patterns and the other open
+    alerts, shared written answers, what partners told the counselor privately, and prompts
+    chosen by what changed (none while joint work is paused). A fixed number of queries,
+    whatever the couple's history; every figure is the one stored at submission."""
     session = couple.sessions.filter(starts_at__gt=now).select_related("counselor__user").first()
     previous = couple.sessions.filter(starts_at__lte=now).order_by("-starts_at").first()
     since = previous.starts_at if previous else now - LOOK_BACK
@@ -115,6 +203,9 @@ def session_brief(couple: Couple, *, now: dt.datetime) -> Brief:
         .prefetch_related("assignment__template__items")
         .order_by("due_at")
     )
+    submitted = sorted(
+        (r for r in responses if r.is_submitted), key=lambda r: (r.submitted_at, r.pk)
+    )
     recent = [r for r in responses if (r.submitted_at or r.due_at) >= since]
     partners = {p.pk: PartnerBrief(p) for p in couple.partners.all() if p.removed_at is None}
     for response in recent:
@@ -123,40 +214,55 @@ def session_brief(couple: Couple, *, now: dt.datetime) -> Brief:
             continue
         title = response.assignment.template.title
         if response.is_submitted:
-            summary.done.append((title, response.submitted_at))
+            summary.done.append(Done(title, response.submitted_at, response.engagement))
             if response.scores.get("preferred_balance") is not None:
                 summary.balance = response.scores["preferred_balance"]
         elif response.assignment.is_active:
-            summary.still_open.append((title, response.due_at))
+            late = response.due_at < now
+            (summary.missed if late else summary.still_open).append((title, response.due_at))
     for partner_id, summary in partners.items():
-        summary.changes = _score_changes([r for r in recent if r.partner_id == partner_id])
-        summary.map_points = [
-            (r.submitted_at, r.scores["map"])
-            for r in sorted((r for r in responses if r.is_submitted), key=lambda r: r.submitted_at)
-            if r.partner_id == partner_id and r.scores.get("map")
-        ]
+        own = [r for r in submitted if r.partner_id == partner_id]
+        summary.scores = _scores_now(own, since)
+        summary.map_points = [(r.submitted_at, r.scores["map"]) for r in own if r.scores.get("map")]
+    current = list(partners.values())
+    if len(current) == 2:
+        _add_guesses(current, submitted, since)
     gaps = gap_series(responses)
+    gap_change = gaps[-1].gap - gaps[-2].gap if len(gaps) > 1 else None
     open_alerts = list(
         couple.alerts.filter(acknowledged_at__isnull=True).select_related("response__partner")
     )
+    patterns = current_patterns(couple, partners=[s.partner for s in current])
     paused = access.joint_work_paused(couple)
     return Brief(
         couple=couple,
         session=session,
         since=since,
         is_ready=session is not None and now >= session.starts_at - READY_BEFORE,
-        partners=list(partners.values()),
+        partners=current,
         gap=gaps[-1].gap if gaps else None,
-        gap_change=gaps[-1].gap - gaps[-2].gap if len(gaps) > 1 else None,
+        gap_change=gap_change,
         urgent_alerts=[_urgent(alert) for alert in open_alerts if alert.is_urgent],
-        alerts=[alert for alert in open_alerts if not alert.is_urgent],
-        patterns=current_patterns(couple, partners=[s.partner for s in partners.values()]),
+        # An open pattern alert is the pattern itself, told under the patterns that hold now.
+        alerts=[
+            alert
+            for alert in open_alerts
+            if not alert.is_urgent and alert.kind != Alert.Kind.PATTERN
+        ],
+        patterns=patterns,
         shared_texts=_shared_texts(recent),
         private_answers=_private_answers(recent),
         joint_work_paused=paused,
         # Clinical rule: while a partner may be unsafe at home, or the counselor chose
         # individual work, the brief suggests nothing to talk over together.
-        prompts=[] if paused else _prompts(recent),
+        prompts=[]
+        if paused
+        else choose_prompts(
+            patterns=patterns,
+            moves=_map_moves(current, since),
+            gap_change=gap_change,
+            worksheet_prompts=_worksheet_prompts(recent),
+        ),
     )
 
 
@@ -166,23 +272,78 @@ def _urgent(alert: Alert) -> UrgentAlert:
     return UrgentAlert(alert, partner.display_name if partner else "the partner concerned")
 
 
-def _score_changes(responses: list[Response]) -> list[tuple[str, float]]:
-    """One partner's score changes since the last session, worksheet by worksheet.
-
-    Each submission stores its change from the partner's one before, so adding them up over
-    the window gives the change since the last submission before it.
-    """
-    totals: dict[tuple[int, str], float] = {}
-    labels: dict[tuple[int, str], str] = {}
-    submitted = sorted((r for r in responses if r.is_submitted), key=lambda r: r.submitted_at)
+def _scores_now(submitted: list[Response], since: dt.datetime) -> list[ScoreNow]:
+    """One partner's latest figures on each worksheet done since the last session, each
+    against their latest figure on the same worksheet before it. `submitted` is oldest first."""
+    before: dict[tuple[int, str], float] = {}
+    latest: dict[tuple[int, str], ScoreNow] = {}
+    order: dict[tuple[int, str], tuple[str, int]] = {}
     for response in submitted:
-        names = {s["key"]: s["label"] for s in response.scores.get("subscales", [])}
-        names["preferred_balance"] = "Preferred balance (0–10)"
-        for key, delta in response.scores.get("change", {}).items():
-            score = (response.assignment.template_id, key)
-            totals[score] = totals.get(score, 0) + delta
-            labels[score] = names.get(key, key)
-    return [(labels[score], round(total, 2)) for score, total in totals.items() if total]
+        template = response.assignment.template
+        figures = [
+            (s["key"], s["label"], s["score"], s["maximum"])
+            for s in response.scores.get("subscales", [])
+            if s.get("score") is not None
+        ]
+        if response.scores.get("preferred_balance") is not None:
+            figures.append(
+                ("preferred_balance", BALANCE_LABEL, response.scores["preferred_balance"], 10)
+            )
+        for key, label, score, maximum in figures:
+            figure = (template.pk, key)
+            if response.submitted_at < since:
+                before[figure] = score
+                continue
+            earlier = before.get(figure)
+            change = None if earlier is None else round(score - earlier, 2)
+            latest[figure] = ScoreNow(template.title, label, score, maximum, change)
+            order.setdefault(figure, (template.title, len(order)))
+    # Worksheet by worksheet, each in its own order, whichever was handed in first.
+    return [latest[figure] for figure in sorted(latest, key=lambda f: order[f])]
+
+
+def _add_guesses(partners: list[PartnerBrief], submitted: list[Response], since) -> None:
+    """How close each partner's guesses of the other's answers were, on each worksheet both
+    handed in (oldest first): the latest pair completed since the last session, and the one
+    before it."""
+    a, b = partners
+    pairs: dict[tuple, dict] = {}
+    completed = []
+    for response in submitted:
+        pair = pairs.setdefault((response.assignment_id, response.occurrence), {})
+        pair[response.partner_id] = response
+        if len(pair) == 2 and a.partner.pk in pair and b.partner.pk in pair:
+            completed.append((response.submitted_at, pair))
+    history: dict[int, list[tuple[dt.datetime, int]]] = {a.partner.pk: [], b.partner.pk: []}
+    for at, pair in completed:
+        result = compare_partners(pair[a.partner.pk].scores, pair[b.partner.pk].scores)
+        for summary, value in ((a, result.a_guessed_b), (b, result.b_guessed_a)):
+            if value is not None:
+                history[summary.partner.pk].append((at, value))
+    for summary in partners:
+        values = history[summary.partner.pk]
+        if values and values[-1][0] >= since:
+            summary.guesses = Guesses(values[-1][1], values[-2][1] if len(values) > 1 else None)
+
+
+def _map_moves(partners: list[PartnerBrief], since: dt.datetime) -> list[MapMove]:
+    """Each partner's move on each map axis since the last session: their latest point
+    against the latest before it (or the first since, when there was none before)."""
+    moves = []
+    for summary in partners:
+        points = summary.map_points
+        recent = [figures for at, figures in points if at >= since]
+        earlier = [figures for at, figures in points if at < since][-1:] or recent[:1]
+        if not recent or not earlier:
+            continue
+        other = next((p.partner.display_name for p in partners if p is not summary), "")
+        for axis in MAP_AXES:
+            start, end = earlier[0].get(axis), recent[-1].get(axis)
+            if start is not None and end is not None and end != start:
+                moves.append(
+                    MapMove(summary.partner.display_name, other, axis, round(end - start, 2))
+                )
+    return moves
 
 
 def _shared_texts(responses: list[Response]) -> list[tuple[str, str, str]]:
@@ -212,12 +373,11 @@ def _private_answers(responses: list[Response]) -> list[PrivateAnswer]:
     ]
 
 
-def _prompts(responses: list[Response]) -> list[tuple[str, str]]:
-    seen, prompts = set(), []
+def _worksheet_prompts(responses: list[Response]) -> list[tuple[str, list[str]]]:
+    """Each worksheet done since the last session, with its own discussion prompts."""
+    found: dict[int, tuple[str, list[str]]] = {}
     for response in responses:
         template = response.assignment.template
-        if template.pk in seen:
-            continue
-        seen.add(template.pk)
-        prompts += [(template.title, prompt) for prompt in template.discussion_prompts]
-    return prompts
+        if response.is_submitted and template.pk not in found:
+            found[template.pk] = (template.title, list(template.discussion_prompts))
+    return list(found.values())

@@ -247,7 +247,7 @@ def map_chart(paths: list) -> SafeString:
                 '<polyline points="{}" fill="none" stroke="{}" stroke-width="2" '
                 'stroke-dasharray="{}"/>{}'
                 '<circle cx="{}" cy="{}" r="6" fill="{}" stroke="#fff" stroke-width="2"/>'
-                '<text x="{}" y="{}" font-size="12" fill="#222">{}</text>',
+                '<text x="{}" y="{}" font-size="12" fill="#222" text-anchor="{}">{}</text>',
                 " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords),
                 colour, dash, dots,
                 _n(last_x), _n(last_y), colour,
@@ -278,6 +278,10 @@ def map_rows(paths: list) -> list[tuple]:
     ]
 
 
-def map_context(paths: list) -> dict:
-    """What admin/clients/couple/_map.html draws: the map and the rows of its table."""
-    return {"map_svg": map_chart(paths), "map_rows": map_rows(paths)}
+def map_context(paths: list, *, table_paths: list | None = None) -> dict:
+    """What admin/clients/couple/_map.html draws: the map and the rows of its table (of
+    `table_paths`, when only part of the paths is to be listed)."""
+    return {
+        "map_svg": map_chart(paths),
+        "map_rows": map_rows(paths if table_paths is None else table_paths),
+    }

@@ -467,5 +467,8 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         # Twilio's client writes every request's address and headers at INFO.
         "twilio.http_client": {"level": "WARNING"},
+        # WeasyPrint and its font library narrate each step of every PDF at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

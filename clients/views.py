@@ -138,7 +138,7 @@ def home(request):
         return redirect("portal:consent")
     responses = list(
         responses_of_partner(request.partner)
-        .select_related("assignment__template")
+        .select_related("assignment__template", "partner")
         # Worksheets due at the same moment keep one order from one visit to the next.
         .order_by("due_at", "pk")
     )

@@ -1,6 +1,7 @@
 """Assigning worksheets to couples."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
@@ -9,6 +10,7 @@ from therapy.history import record_update
 from therapy.models import Counselor
 from worksheets.models import Assignment, Reminder, Response, WorksheetTemplate
 from worksheets.reminders import plan_reminders
+from worksheets.scheduling import deadline_for, end_of_local_day
 from worksheets.tasks import request_sweep
 
 
@@ -21,9 +23,10 @@ def assign_worksheet(
     *,
     couple: Couple,
     template: WorksheetTemplate,
-    due_at: dt.datetime,
     assigned_by: Counselor | None,
     now: dt.datetime,
+    due_at: dt.datetime | None = None,
+    due_date: dt.date | None = None,
     visibility_overrides: dict[str, str] | None = None,
     reminder_plan: dict | None = None,
     recurrence: str = Assignment.Recurrence.ONCE,
@@ -33,8 +36,12 @@ def assign_worksheet(
     reveal: str = Assignment.Reveal.AFTER_BOTH,
     for_partner: Partner | None = None,
 ) -> Assignment:
-    """Assign `template` to both partners of `couple` (or to `for_partner` alone), due at
-    `due_at`, and plan reminders.
+    """Assign `template` to both partners of `couple` (or to `for_partner` alone), and plan
+    reminders.
+
+    Give one of `due_date` or `due_at`. Work due by a date is due by the end of that date for
+    each partner, on their own clock: each partner's response holds that instant, which is
+    what overdue and the reminders read. Work due at `due_at` is due at that instant for both.
 
     The reminder rows are written in the same transaction, so an assignment never exists
     without its invitations. A recurring assignment starts with this first occurrence; the
@@ -42,6 +49,10 @@ def assign_worksheet(
     """
     if not couple.is_active:
         raise AssignmentError("Worksheets can only be assigned to an active couple.")
+    if (due_at is None) == (due_date is None):
+        raise AssignmentError("Give a due date or a due time, not both.")
+    if due_date is not None:
+        due_at = end_of_local_day(due_date, ZoneInfo(couple.practice.time_zone))
     if due_at <= now:
         raise AssignmentError("The due date must be in the future.")
     if for_partner is not None and (for_partner.couple_id != couple.pk or for_partner.is_removed):
@@ -50,6 +61,7 @@ def assign_worksheet(
         couple=couple,
         template=template,
         due_at=due_at,
+        due_date=due_date,
         assigned_by=assigned_by,
         visibility_overrides=visibility_overrides or {},
         reminder_plan=reminder_plan or {},
@@ -64,9 +76,21 @@ def assign_worksheet(
     partners = list(assignment.partners_to_ask())
     if not partners:
         raise AssignmentError("Add the partners before assigning a worksheet.")
+    deadlines = {
+        partner: deadline_for(partner.time_zone, due_at=due_at, due_date=due_date)
+        for partner in partners
+    }
+    for partner, deadline in deadlines.items():
+        if deadline <= now:
+            raise AssignmentError(
+                f"{due_date:%-d %B} has already ended for {partner.display_name}, whose time "
+                f"zone is {partner.time_zone}. Choose a later date."
+            )
     assignment.save()
-    for partner in partners:
-        response = Response.objects.create(assignment=assignment, partner=partner, due_at=due_at)
+    for partner, deadline in deadlines.items():
+        response = Response.objects.create(
+            assignment=assignment, partner=partner, due_at=deadline, due_date=due_date
+        )
         plan_reminders(response=response, now=now)
     request_sweep()
     return assignment

@@ -1,3 +1,6 @@
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -110,6 +113,10 @@ class Assignment(models.Model):
         WorksheetTemplate, on_delete=models.PROTECT, related_name="assignments"
     )
     due_at = models.DateTimeField()
+    # The date the counselor chose, when the work is due by a date rather than at an instant:
+    # each partner's deadline is then the end of that date on their own clock (Response.due_at),
+    # and `due_at` above is the end of it in the practice's zone.
+    due_date = models.DateField(null=True, blank=True)
 
     class Recurrence(models.TextChoices):
         ONCE = "once", "Once"
@@ -192,7 +199,10 @@ class Response(models.Model):
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="responses")
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="responses")
     occurrence = models.PositiveIntegerField(default=1)
+    # This partner's deadline: what overdue, the reminders and the portal all read. For work
+    # due by a date it is the end of `due_date` in the partner's zone (scheduling.end_of_local_day).
     due_at = models.DateTimeField()
+    due_date = models.DateField(null=True, blank=True)
     # Set for the occurrences of a "before every session" assignment: the session it is for.
     session = models.ForeignKey(
         "therapy.CounselingSession",
@@ -275,6 +285,26 @@ class Response(models.Model):
 
     def is_overdue(self, now) -> bool:
         return not self.is_submitted and self.due_at < now
+
+    @property
+    def due_local(self) -> dt.datetime:
+        """The deadline on the partner's own clock."""
+        return self.due_at.astimezone(ZoneInfo(self.partner.time_zone))
+
+    def deadline_words(self, now: dt.datetime | None = None) -> str:
+        """The deadline in words that are true for the partner: "by the end of Sunday 6
+        December" for work due by a date (it ends when their own clock leaves that date), and
+        "Sunday 6 December, 14:00 your time" for work due at an instant. With `now`, a deadline
+        today or tomorrow on their clock says so ("by the end of tomorrow")."""
+        local = self.due_local
+        days = (local.date() - now.astimezone(local.tzinfo).date()).days if now else None
+        if days in (0, 1):
+            day = "today" if days == 0 else "tomorrow"
+        else:
+            day = f"{local:%A} {local.day} {local:%B}"
+        if self.due_date is not None:
+            return f"by the end of {day}"
+        return f"{day}{' at' if days in (0, 1) else ','} {local:%H:%M} your time"
 
 
 class ReminderQuerySet(models.QuerySet):

@@ -249,6 +249,9 @@ def compose(reminder: Reminder, *, now: dt.datetime, token: str) -> OutgoingMess
         "worksheet": response.assignment.template,
         "due_local": response.due_at.astimezone(zone),
         "due_word": due_word(response.due_at, now, zone),
+        # The deadline in words true for the partner (Response.deadline_words).
+        "deadline": response.deadline_words(),
+        "deadline_soon": response.deadline_words(now),
         "link": link_url(token),
         "link_days": settings.PORTAL_LINK_LIFETIME.days,
         "kind": reminder.kind,

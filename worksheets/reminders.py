@@ -13,7 +13,7 @@ from clients.models import Partner
 from therapy.models import Alert, CounselingSession
 from worksheets.models import Reminder, Response
 from worksheets.outbox import NUDGE_KINDS, STAFF_KINDS, quiet_hours_of
-from worksheets.scheduling import before_session_slot, reminder_slots
+from worksheets.scheduling import before_session_slot, deadline_for, reminder_slots
 
 Kind = Reminder.Kind
 # A nudge about the due date means nothing once the work is due: the overdue nudges take over.
@@ -145,13 +145,23 @@ def cancel_open_reminders(response: Response) -> int:
 @transaction.atomic
 def reschedule_partner(*, partner: Partner, now: dt.datetime) -> int:
     """Plan a partner's pending reminders again after their time zone, quiet hours or preferred
-    hour changed. Rows already sent stay as they are, so nothing is sent twice."""
+    hour changed. Rows already sent stay as they are, so nothing is sent twice.
+
+    Open work due by a date stays due by the end of that date on the partner's clock: in the
+    new zone, that is a new instant.
+    """
     Reminder.objects.filter(
         partner=partner, kind__in=PARTNER_KINDS, status=Reminder.Status.PENDING
     ).delete()
-    responses = Response.objects.filter(
-        partner=partner, status__in=[Response.Status.NOT_STARTED, Response.Status.DRAFT]
-    ).select_related("assignment", "partner")
+    responses = list(
+        Response.objects.open().filter(partner=partner).select_related("assignment", "partner")
+    )
+    for response in responses:
+        if response.due_date is not None:
+            response.due_at = deadline_for(
+                partner.time_zone, due_at=response.due_at, due_date=response.due_date
+            )
+    Response.objects.bulk_update([r for r in responses if r.due_date is not None], ["due_at"])
     next_session = upcoming_session(couple_id=partner.couple_id, now=now)
     planned = 0
     for response in responses:

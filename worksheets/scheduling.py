@@ -59,6 +59,32 @@ def at_local_hour(day: dt.date, hour: int, zone: ZoneInfo) -> dt.datetime:
     return local_to_utc(dt.datetime.combine(day, dt.time(hour)), zone)
 
 
+# The last representable instant of a day: PostgreSQL and datetime both keep microseconds.
+_LAST_INSTANT = dt.timedelta(microseconds=1)
+
+
+def end_of_local_day(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    """The deadline of work due by `day` for someone in `zone`: the last instant of that date
+    on their clock, in UTC.
+
+    It is taken as the instant before the next local midnight, by local_to_utc's DST rules, so
+    a day of 23 or 25 hours, or one whose midnight is skipped (spring forward at 00:00), still
+    ends exactly when the partner's clock leaves `day`.
+    """
+    next_midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0))
+    return local_to_utc(next_midnight, zone) - _LAST_INSTANT
+
+
+def deadline_for(
+    time_zone: str, *, due_at: dt.datetime | None, due_date: dt.date | None
+) -> dt.datetime:
+    """The one rule for a partner's deadline: work due by a date is due by the end of that date
+    on the partner's own clock (`time_zone`); work due at an instant is due at `due_at`."""
+    if due_date is None:
+        return due_at
+    return end_of_local_day(due_date, ZoneInfo(time_zone))
+
+
 def _quiet_periods(
     moment: dt.datetime, zone: ZoneInfo, quiet: QuietHours
 ) -> list[tuple[dt.datetime, dt.datetime]]:

@@ -198,7 +198,8 @@ def test_a_partner_ahead_of_the_practice_hears_the_evening_before_that_it_is_due
         run_until(MONDAY_2PM + dt.timedelta(hours=hours))
     assert subjects_to(partner_a)[-1] == "Due tomorrow: Weekly check-in on closeness and space"
     [due_day] = [m for m in mail.outbox if m.subject.startswith("Due tomorrow")]
-    assert "is due tomorrow, at 05:59." in due_day.body
+    # Due at an instant (23:59 in New York): the partner is told that instant on their clock.
+    assert "is due tomorrow at 05:59 your time." in due_day.body
     planned = Reminder.objects.get(response__partner=partner_a, kind="due_day").due_at
     assert planned.astimezone(ZoneInfo("Europe/Stockholm")).strftime("%a %H:%M") == "Fri 18:00"
 
@@ -207,4 +208,4 @@ def test_messages_give_dates_and_times_in_the_partners_own_zone(assignment, part
     # Due Friday 23:59 in New York, which is already Saturday in UTC.
     run_until(MONDAY_2PM + dt.timedelta(days=3))
     [soon] = [m for m in mail.outbox if m.to == [partner_b.email] and "due soon" in m.subject]
-    assert "is due on Friday 8 May" in soon.body
+    assert "is due Friday 8 May, 23:59 your time" in soon.body

@@ -6,6 +6,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from clients.forms import (
@@ -135,7 +136,7 @@ class CoupleAdmin(ScopedAdmin):
                 format_html(
                     "<tr><td>{}</td><td>{}</td><td>{}</td>{}</tr>",
                     row.assignment.template.title,
-                    timezone.localtime(row.assignment.due_at).strftime("%d %b %Y"),
+                    date_format(timezone.localtime(row.assignment.due_at), "DATE_FORMAT"),
                     row.assignment.get_status_display(),
                     states,
                 )
@@ -156,6 +157,18 @@ class CoupleAdmin(ScopedAdmin):
             return state.label
         url = reverse("admin:worksheets_response_change", args=[state.response.pk])
         return format_html('<a href="{}">{}</a>', url, state.label)
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, PartnerInline):
+            # A new partner starts in the practice's time zone: most live near it.
+            practice = obj.practice if obj is not None and obj.practice_id else None
+            counselor = access.counselor_for(request.user)
+            if practice is None and counselor is not None:
+                practice = counselor.practice
+            if practice is not None:
+                kwargs["form_kwargs"] = {"default_time_zone": practice.time_zone}
+        return kwargs
 
     def save_model(self, request, obj, form, change):
         counselor = access.counselor_for(request.user)
@@ -429,7 +442,7 @@ class CoupleAdmin(ScopedAdmin):
                 "<li>{} with {}</li>",
                 (
                     (
-                        timezone.localtime(s.starts_at).strftime("%a %d %b %Y, %H:%M"),
+                        date_format(timezone.localtime(s.starts_at), "DATETIME_FORMAT"),
                         s.counselor.display_name,
                     )
                     for s in sessions

@@ -12,7 +12,7 @@ from clients.models import Couple, Partner
 from clients.phones import can_take_texts, normalise_phone
 from therapy.input_limits import check_service_year
 from therapy.models import Practice
-from therapy.timezones import time_zone_choices
+from therapy.timezones import time_zone_choices, time_zone_names
 from worksheets.library import latest_templates
 from worksheets.models import Assignment, WorksheetItem, WorksheetTemplate
 from worksheets.scheduling import DEFAULT_PLAN, local_to_utc
@@ -42,17 +42,97 @@ def _check_text_channel(form, cleaned: dict, *, missing: str) -> None:
         )
 
 
+class TimeZoneInput(forms.TextInput):
+    """A text box that suggests IANA zone names as one types (a <datalist>), in place of a
+    drop-down of some 600 names. The server still checks the name (clean_time_zone)."""
+
+    template_name = "admin/widgets/time_zone.html"
+
+    def __init__(self, attrs=None):
+        super().__init__(
+            {"autocomplete": "off", "spellcheck": "false", "class": "time-zone", **(attrs or {})}
+        )
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        # The list is named after the input, so two partners' boxes each have their own.
+        context["widget"]["attrs"]["list"] = f"{context['widget']['attrs']['id']}_names"
+        context["widget"]["zones"] = time_zone_names()
+        return context
+
+
+def known_time_zone(typed: str) -> str:
+    """The IANA name the counselor meant, forgiving case and spaces for underscores
+    ("america/new york"); a ValidationError naming the problem when there is none."""
+    wanted = typed.strip().replace(" ", "_").casefold()
+    for name in time_zone_names():
+        if name.casefold() == wanted:
+            return name
+    raise ValidationError(
+        f"“{typed.strip()}” is not a time zone we know. Start typing the nearest large city, "
+        "such as Europe/London or America/New_York, and pick it from the list."
+    )
+
+
+def _local_time_field(name: str, label: str, help_text: str = "") -> forms.TimeField:
+    # A plain <input type="time"> in hours and minutes: the admin's time widget adds seconds,
+    # a "Now" shortcut and a note about the server's clock, none of which a quiet hour needs.
+    return forms.TimeField(
+        label=label,
+        help_text=help_text,
+        # A declared field does not take the model's default by itself.
+        initial=Partner._meta.get_field(name).default,
+        input_formats=["%H:%M", "%H:%M:%S"],
+        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+    )
+
+
 class PartnerAdminForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(choices=time_zone_choices, initial="UTC")
+    time_zone = forms.CharField(
+        label="Time zone",
+        max_length=64,
+        initial="UTC",
+        widget=TimeZoneInput(),
+        help_text="Where the partner lives: reminders follow their local time. Type a city, "
+        "such as Europe/London or America/Chicago, and pick it from the list.",
+    )
+    quiet_hours_start = _local_time_field(
+        "quiet_hours_start",
+        "Quiet from", "Their local time: nothing is sent between these two times."
+    )
+    quiet_hours_end = _local_time_field("quiet_hours_end", "Quiet until")
     removed = forms.BooleanField(
         required=False,
         label="No longer part of this work",
         help_text="Keeps their past answers; they get no new worksheets or reminders.",
     )
 
-    def __init__(self, *args, **kwargs):
+    class Meta:
+        model = Partner
+        fields = ["display_name", "email", "time_zone", "quiet_hours_start", "quiet_hours_end"]
+        # One line each: they are stored in text columns (encrypted), which the admin would
+        # otherwise give a ten-line box.
+        widgets = {
+            "email": forms.EmailInput(attrs={"autocomplete": "off", "class": "vTextField"}),
+            "phone": forms.TextInput(
+                attrs={"type": "tel", "autocomplete": "off", "class": "vTextField"}
+            ),
+        }
+        labels = {"display_name": "Name", "email": "E-mail address", "phone": "Mobile number"}
+
+    def __init__(self, *args, default_time_zone: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["removed"].initial = self.instance.removed_at is not None
+        if self.instance.pk is None:
+            # A partner being added cannot have left the work: the box is not shown, and
+            # anything posted for it is ignored (a disabled field keeps its initial value).
+            self.fields["removed"].widget = forms.HiddenInput()
+            self.fields["removed"].disabled = True
+            if default_time_zone:
+                self.initial["time_zone"] = default_time_zone
+
+    def clean_time_zone(self):
+        return known_time_zone(self.cleaned_data["time_zone"])
 
     def clean_phone(self):
         return _phone_in_e164(self)

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -114,7 +115,7 @@ def line_chart(
     dates = format_html_join(
         "",
         '<text x="{}" y="{}" font-size="11" fill="#333" text-anchor="middle">{}</text>',
-        ((_n(x(day)), HEIGHT - BOTTOM + 14, f"{day:%d %b}") for day in days),
+        ((_n(x(day)), HEIGHT - BOTTOM + 14, date_format(day, "SHORT_DATE_FORMAT")) for day in days),
     )
     return format_html(
         '<svg class="chart" viewBox="0 0 {} {}" width="{}" height="{}" role="img" '
@@ -251,7 +252,10 @@ def map_chart(paths: list) -> SafeString:
                 " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords),
                 colour, dash, dots,
                 _n(last_x), _n(last_y), colour,
-                _n(last_x + 9), _n(last_y - 8), partner.display_name,
+                # The name on the side of the dot with room for it, so it is never cut off.
+                *((_n(last_x + 9), _n(last_y - 8), "start") if last_x < MAP_SIZE / 2
+                  else (_n(last_x - 9), _n(last_y - 8), "end")),
+                partner.display_name,
             )
         )
     title = "Interdependence map: each partner's path, the large dot the latest"

@@ -142,6 +142,8 @@ MIDDLEWARE = [
     # Before anything reads the query or the form (therapy/input_limits.py).
     "therapy.input_limits.CleanInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language picks the date and time formats (LANGUAGES, FORMAT_MODULE_PATH).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -199,6 +201,16 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# Only the formats differ: month first or day first, 12- or 24-hour times (therapy/formats/).
+# Australian and Irish English write dates as British English does; any other English (en-ca,
+# en-nz) takes the first of these, and any other language LANGUAGE_CODE.
+LANGUAGES = [
+    ("en-us", "English (US)"),
+    ("en-gb", "English (UK)"),
+    ("en-au", "English (Australia)"),
+    ("en-ie", "English (Ireland)"),
+]
+FORMAT_MODULE_PATH = ["therapy.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

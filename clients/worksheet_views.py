@@ -224,13 +224,29 @@ def result(request, response_id):
         # the page is the same either way.
         "in_session": reveals_in_session(response.assignment),
         "shared": shared,
-        "shared_rows": [
-            (item.prompt, _shown(item, mine), _shown(item, theirs))
-            for item, mine, theirs in (shared.rows if shared else [])
-        ],
+        "shared_rows": _shared_rows(response, shared),
     }
     return render(request, "clients/result.html", context)
 
 
-def _shown(item, answer) -> str:
-    return "Not shared" if answer is None else answer_text(item, answer)
+def _shared_rows(response, shared) -> list[dict]:
+    """One row per shared question, numbered as on the worksheet and the review page. Only
+    what shared_view_for lets this partner see; anything else reads "Not shared"."""
+    if not shared:
+        return []
+    number = {
+        item.key: n for n, item in enumerate(response.assignment.template.items.all(), start=1)
+    }
+    return [
+        {
+            "number": number[item.key],
+            "prompt": item.prompt,
+            "mine": _shown(item, mine),
+            "theirs": _shown(item, theirs),
+        }
+        for item, mine, theirs in shared.rows
+    ]
+
+
+def _shown(item, answer) -> str | None:
+    return None if answer is None else answer_text(item, answer)

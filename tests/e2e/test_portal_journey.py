@@ -149,6 +149,103 @@ def test_a_partner_starts_on_one_phone_finishes_on_another_and_sees_only_what_wa
     assert {name: found for name, found in blocking.items() if found} == {}
 
 
+NO_OVERFLOW = """() => {
+    const width = document.documentElement.clientWidth;
+    const wide = [...document.querySelectorAll("body *")].filter(
+        (el) => el.getBoundingClientRect().right > width + 0.5
+    );
+    return {scroll: document.documentElement.scrollWidth, width,
+            wide: wide.map((el) => el.tagName + "." + el.className).slice(0, 5)};
+}"""
+
+
+def test_the_side_by_side_view_is_one_card_per_question_on_a_phone_and_a_table_when_wide(
+    browser,
+    live_server,
+    transactional_db,
+    settings,
+    couple,
+    library,
+    maya,
+    partner_a,
+    partner_b,
+    tmp_path,
+):
+    settings.SITE_URL = live_server.url
+    now = timezone.now()
+    inventory = library.get(slug="balance-inventory")
+    assignment = assign_worksheet(
+        couple=couple,
+        template=inventory,
+        due_at=now + dt.timedelta(days=4),
+        assigned_by=maya,
+        now=now,
+    )
+    items = list(inventory.items.all())
+    keys = [item.key for item in items]
+    shared = [item for item in items if assignment.visibility_of(item) == "shared"]
+    assert len(shared) > 10
+    for partner, value in ((partner_a, 4), (partner_b, 2)):
+        response = Response.objects.get(partner=partner, assignment=assignment)
+        submit_response(
+            response_id=response.pk,
+            partner=partner,
+            now=now,
+            answers=dict.fromkeys(keys, value),
+        )
+    # Alex keeps one shared answer to themselves: Sam's view says so, and shows nothing of it.
+    Response.objects.filter(partner=partner_b, assignment=assignment).update(
+        withheld=["own_friends"]
+    )
+    sams = Response.objects.get(partner=partner_a, assignment=assignment)
+
+    phone = new_device(browser)
+    phone.goto(fresh_link(partner_a, live_server))
+    phone.get_by_role("button", name="Continue").click()
+    phone.goto(f"{live_server.url}/portal/worksheets/{sams.pk}/result/")
+    expect(phone.get_by_role("heading", name="You and Alex")).to_be_visible()
+    table = phone.get_by_role("table", name="Your shared answers, question by question")
+    rows = table.get_by_role("row")
+    expect(rows).to_have_count(1 + len(shared))  # the header row, and one per shared question
+
+    # A card per question: the question, then each answer stacked under its own label.
+    card = rows.nth(1)
+    question, mine, theirs = (card.locator(tag).first for tag in ("th", "td", "td + td"))
+    expect(question).to_have_text(re.compile(r"^1\. "))
+    expect(mine.locator(".who")).to_be_visible()
+    expect(mine.locator(".who")).to_have_text("You")
+    expect(theirs.locator(".who")).to_have_text("Alex")
+    q, m, t = (box.bounding_box() for box in (question, mine, theirs))
+    assert q["y"] < m["y"] < t["y"], "the answers stack under the question"
+    assert min(m["width"], t["width"]) > 0.7 * 390, "each answer has the card's full width"
+    # The column headers are there for screen readers, out of sight.
+    assert table.locator("thead").bounding_box()["height"] <= 1
+    # To a screen reader it is still a table: each answer is a cell under its column header.
+    expect(card.get_by_role("rowheader")).to_have_count(1)
+    expect(card.get_by_role("cell")).to_have_count(2)
+    kept = table.get_by_role("row", name=re.compile("friends of my own"))
+    expect(kept.get_by_role("cell").nth(1)).to_have_text(re.compile("Not shared"))
+
+    assert "{#" not in phone.content() and "{%" not in phone.content()
+    overflow = phone.evaluate(NO_OVERFLOW)
+    assert overflow["scroll"] <= overflow["width"] == 390, overflow
+    assert overflow["wide"] == [], overflow
+    rows.nth(1).evaluate("row => row.scrollIntoView()")
+    phone.screenshot(path=tmp_path / "side-by-side-390.png")  # the 390 x 844 screen
+    phone.screenshot(path=tmp_path / "side-by-side-390-full.png", full_page=True)
+    assert check_accessibility(phone, "result-side-by-side-phone") == []
+
+    # Wide: a table of three columns, the labels in the cells give way to the column headers.
+    phone.set_viewport_size({"width": 1024, "height": 800})
+    assert table.locator("thead").bounding_box()["height"] > 10
+    expect(mine.locator(".who")).not_to_be_visible()
+    q, m, t = (box.bounding_box() for box in (question, mine, theirs))
+    assert q["y"] == m["y"] == t["y"] and q["x"] < m["x"] < t["x"]
+    phone.screenshot(path=tmp_path / "side-by-side-wide.png", full_page=True)
+    assert check_accessibility(phone, "result-side-by-side-wide") == []
+    phone.context.close()
+
+
 def test_the_accessibility_check_does_catch_a_broken_page(browser):
     page = new_device(browser)
     page.set_content("<html><body><img src='x.png'><input type='text'></body></html>")

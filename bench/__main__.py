@@ -15,12 +15,13 @@ def main() -> None:
     print("bench: creating the bench database and migrating it", flush=True)
     scratch = database.prepare()
     # Imported only now: these modules use models and settings, which need django.setup().
-    from bench import dashboard, reminder_drain, reminder_sweep
+    from bench import brief, dashboard, reminder_drain, reminder_sweep
 
     benchmarks = [
         (reminder_sweep.NAME, reminder_sweep.run),
         (reminder_drain.NAME, lambda: reminder_drain.run(scratch)),
         (dashboard.NAME, dashboard.run),
+        (brief.NAME, brief.run),
     ]
     results, lines = {}, []
     try:

@@ -131,15 +131,18 @@ def access_logs_for(user) -> QuerySet[AccessLog]:
 # the other partner's answers through these functions.
 
 
-def joint_work_paused(couple: Couple) -> bool:
+def joint_work_paused(couple: Couple, *, open_alerts: list | None = None) -> bool:
     """Joint features pause while the counselor has chosen individual work only, or while an
     urgent safety alert about either partner is open. What the partners see then is exactly
-    what they see when shared answers are kept for the session: nothing tells them why."""
-    return couple.individual_work_only or (
-        Alert.objects.filter(
-            couple_id=couple.pk, kind=Alert.Kind.SAFETY, acknowledged_at__isnull=True
-        ).exists()
-    )
+    what they see when shared answers are kept for the session: nothing tells them why.
+    `open_alerts`: the couple's open alerts, when the caller has them already."""
+    if couple.individual_work_only:
+        return True
+    if open_alerts is not None:
+        return any(alert.kind == Alert.Kind.SAFETY for alert in open_alerts)
+    return Alert.objects.filter(
+        couple_id=couple.pk, kind=Alert.Kind.SAFETY, acknowledged_at__isnull=True
+    ).exists()
 
 
 def reveals_in_session(assignment: Assignment) -> bool:

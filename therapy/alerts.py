@@ -99,22 +99,30 @@ GAP_WIDENING = "gap widening"
 PATTERN_SOURCE_ROWS = 24
 
 
-def pattern_histories(couple, *, partners=None, without=None):
+def pattern_histories(couple, *, partners=None, without=None, submitted=None):
     """Each current partner's recent map points and guess accuracy, and the couple's gaps,
     from the figures stored at submission, in two queries; None unless there are two
-    partners. `without` leaves one submission out (to see what held before it)."""
+    partners. `without` leaves one submission out (to see what held before it); `submitted`
+    is every submitted response of the couple, when the caller has them already."""
     from worksheets.models import Response
     from worksheets.scoring import compare_partners
 
     partners = list(couple.partners.current()) if partners is None else partners
     if len(partners) != 2:
         return None
-    rows = (
-        Response.objects.filter(assignment__couple=couple, status=Response.Status.SUBMITTED)
-        .exclude(pk=getattr(without, "pk", None))
-        .order_by("-submitted_at", "-pk")
-        .only("partner_id", "assignment_id", "occurrence", "scores", "balance_gap")
-    )
+    if submitted is None:
+        rows = (
+            Response.objects.filter(assignment__couple=couple, status=Response.Status.SUBMITTED)
+            .exclude(pk=getattr(without, "pk", None))
+            .order_by("-submitted_at", "-pk")
+            .only("partner_id", "assignment_id", "occurrence", "scores", "balance_gap")
+        )
+    else:
+        rows = sorted(
+            (r for r in submitted if r.pk != getattr(without, "pk", None)),
+            key=lambda r: (r.submitted_at, r.pk),
+            reverse=True,
+        )
     rows = list(reversed(rows[:PATTERN_SOURCE_ROWS]))
     pairs: dict[tuple, dict] = {}
     for row in rows:
@@ -144,9 +152,12 @@ def pattern_histories(couple, *, partners=None, without=None):
     return histories, gaps
 
 
-def current_patterns(couple, *, partners=None, without=None) -> list[patterns.Pattern]:
-    """The couple patterns that hold now; `partners`, the current ones, if already loaded."""
-    found = pattern_histories(couple, partners=partners, without=without)
+def current_patterns(
+    couple, *, partners=None, without=None, submitted=None
+) -> list[patterns.Pattern]:
+    """The couple patterns that hold now; `partners`, the current ones, and `submitted`, the
+    couple's submitted responses, if already loaded."""
+    found = pattern_histories(couple, partners=partners, without=without, submitted=submitted)
     if found is None:
         return []
     (a, b), gaps = found

@@ -194,20 +194,32 @@ def session_brief(couple: Couple, *, now: dt.datetime) -> Brief:
     alerts, shared written answers, what partners told the counselor privately, and prompts
     chosen by what changed (none while joint work is paused). A fixed number of queries,
     whatever the couple's history; every figure is the one stored at submission."""
-    session = couple.sessions.filter(starts_at__gt=now).select_related("counselor__user").first()
-    previous = couple.sessions.filter(starts_at__lte=now).order_by("-starts_at").first()
-    since = previous.starts_at if previous else now - LOOK_BACK
+    sessions = list(couple.sessions.select_related("counselor__user"))  # by starts_at
+    session = next((s for s in sessions if s.starts_at > now), None)
+    previous = [s for s in sessions if s.starts_at <= now][-1:]
+    since = previous[0].starts_at if previous else now - LOOK_BACK
+    # The whole history's figures, but answers only from the last session on: answers are
+    # stored encrypted, and each worksheet's template is loaded once, not once per row.
+    everyone = {p.pk: p for p in couple.partners.all()}
     responses = list(
         Response.objects.filter(assignment__couple=couple)
-        .select_related("assignment__template", "partner")
+        .select_related("assignment")
         .prefetch_related("assignment__template__items")
+        .defer("answers")
         .order_by("due_at")
     )
+    for response in responses:
+        response.partner = everyone[response.partner_id]
     submitted = sorted(
         (r for r in responses if r.is_submitted), key=lambda r: (r.submitted_at, r.pk)
     )
     recent = [r for r in responses if (r.submitted_at or r.due_at) >= since]
-    partners = {p.pk: PartnerBrief(p) for p in couple.partners.all() if p.removed_at is None}
+    answers = dict(
+        Response.objects.filter(pk__in=[r.pk for r in recent]).values_list("pk", "answers")
+    )
+    for response in recent:
+        response.answers = answers[response.pk]
+    partners = {pk: PartnerBrief(p) for pk, p in everyone.items() if p.removed_at is None}
     for response in recent:
         summary = partners.get(response.partner_id)
         if summary is None:
@@ -232,8 +244,8 @@ def session_brief(couple: Couple, *, now: dt.datetime) -> Brief:
     open_alerts = list(
         couple.alerts.filter(acknowledged_at__isnull=True).select_related("response__partner")
     )
-    patterns = current_patterns(couple, partners=[s.partner for s in current])
-    paused = access.joint_work_paused(couple)
+    patterns = current_patterns(couple, partners=[s.partner for s in current], submitted=submitted)
+    paused = access.joint_work_paused(couple, open_alerts=open_alerts)
     return Brief(
         couple=couple,
         session=session,

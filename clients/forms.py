@@ -252,6 +252,12 @@ class AssignWorksheetForm(forms.Form):
         "before_session_hours",
     )
     REPEAT_FIELDS = ("recurrence", "interval_days", "repeat_until", "max_occurrences")
+    # Which repeat details each choice uses; the others are neither shown (assign.js) nor read.
+    REPEAT_DETAILS = {
+        Assignment.Recurrence.ONCE: (),
+        Assignment.Recurrence.EVERY_N_DAYS: ("interval_days", "repeat_until", "max_occurrences"),
+        Assignment.Recurrence.BEFORE_SESSION: ("repeat_until", "max_occurrences"),
+    }
     AUDIENCE_FIELDS = ("for_partner", "reveal")
 
     def __init__(self, *args, couple: Couple, template=None, **kwargs):
@@ -260,6 +266,7 @@ class AssignWorksheetForm(forms.Form):
         self.fields["template"].queryset = latest_templates().order_by("title")
         # A partner of another couple, or one no longer in this one, is not a valid choice.
         self.fields["for_partner"].queryset = Partner.objects.current().filter(couple=couple)
+        self._ignore_unused_repeat_details()
         self.adjustable_items = []
         if template is not None:
             self.fields["template"].initial = template.pk
@@ -271,6 +278,21 @@ class AssignWorksheetForm(forms.Form):
             )
             self._add_visibility_fields(template)
 
+    def _ignore_unused_repeat_details(self):
+        """A detail the chosen repeat does not use is ignored, whatever was posted for it: a
+        disabled field keeps its initial value. With no valid choice, every detail is read."""
+        if not self.is_bound:
+            return
+        chosen = self.data.get(self.add_prefix("recurrence"))
+        used = self.REPEAT_DETAILS.get(chosen, self.REPEAT_FIELDS)
+        for name in self.REPEAT_FIELDS[1:]:
+            if name not in used:
+                self.fields[name].disabled = True
+
+    def repeat_details_for(self, name: str) -> str:
+        """The repeat choices that use the field `name`, for assign.js to show it."""
+        return " ".join(choice for choice, used in self.REPEAT_DETAILS.items() if name in used)
+
     def _add_visibility_fields(self, template):
         """One choice per item the counselor may re-decide; safety items are not offered."""
         for item in template.items.exclude(visibility=WorksheetItem.Visibility.NEVER):
@@ -278,7 +300,8 @@ class AssignWorksheetForm(forms.Form):
                 label=item.prompt,
                 choices=VISIBILITY_CHOICES,
                 initial=item.visibility,
-                widget=forms.RadioSelect,
+                # In a table row headed by the question (assign.html): each choice names it.
+                widget=forms.RadioSelect(attrs={"aria-describedby": f"question-{item.key}"}),
             )
             self.adjustable_items.append(item)
 
@@ -357,7 +380,11 @@ class AssignWorksheetForm(forms.Form):
         return [self[name] for name in self.AUDIENCE_FIELDS]
 
     def repeat_fields(self):
-        return [self[name] for name in self.REPEAT_FIELDS]
+        """Each repeat field with the choices that use it ("" for the choice itself)."""
+        return [
+            (self[name], self.repeat_details_for(name) if name != "recurrence" else "")
+            for name in self.REPEAT_FIELDS
+        ]
 
 
 def chosen_template(data) -> WorksheetTemplate | None:

@@ -198,14 +198,13 @@ def session_brief(couple: Couple, *, now: dt.datetime) -> Brief:
     session = next((s for s in sessions if s.starts_at > now), None)
     previous = [s for s in sessions if s.starts_at <= now][-1:]
     since = previous[0].starts_at if previous else now - LOOK_BACK
-    # The whole history's figures, but answers only from the last session on: answers are
-    # stored encrypted, and each worksheet's template is loaded once, not once per row.
+    # The whole history's figures, but answers only from the last session on (they are
+    # stored encrypted); each assignment, template and partner is loaded once, not per row.
     everyone = {p.pk: p for p in couple.partners.all()}
     responses = list(
         Response.objects.filter(assignment__couple=couple)
-        .select_related("assignment")
         .prefetch_related("assignment__template__items")
-        .defer("answers")
+        .defer("answers", "withheld")
         .order_by("due_at")
     )
     for response in responses:
@@ -214,11 +213,14 @@ def session_brief(couple: Couple, *, now: dt.datetime) -> Brief:
         (r for r in responses if r.is_submitted), key=lambda r: (r.submitted_at, r.pk)
     )
     recent = [r for r in responses if (r.submitted_at or r.due_at) >= since]
-    answers = dict(
-        Response.objects.filter(pk__in=[r.pk for r in recent]).values_list("pk", "answers")
-    )
+    answers = {
+        pk: (given, withheld)
+        for pk, given, withheld in Response.objects.filter(
+            pk__in=[r.pk for r in recent]
+        ).values_list("pk", "answers", "withheld")
+    }
     for response in recent:
-        response.answers = answers[response.pk]
+        response.answers, response.withheld = answers[response.pk]
     partners = {pk: PartnerBrief(p) for pk, p in everyone.items() if p.removed_at is None}
     for response in recent:
         summary = partners.get(response.partner_id)
@@ -326,16 +328,21 @@ def _add_guesses(partners: list[PartnerBrief], submitted: list[Response], since)
         pair[response.partner_id] = response
         if len(pair) == 2 and a.partner.pk in pair and b.partner.pk in pair:
             completed.append((response.submitted_at, pair))
+    # Latest first, and only as far back as the two latest figures of each partner.
     history: dict[int, list[tuple[dt.datetime, int]]] = {a.partner.pk: [], b.partner.pk: []}
-    for at, pair in completed:
+    for at, pair in reversed(completed):
+        if all(len(values) >= 2 for values in history.values()):
+            break
+        if not any(response.scores.get("guesses") for response in pair.values()):
+            continue
         result = compare_partners(pair[a.partner.pk].scores, pair[b.partner.pk].scores)
         for summary, value in ((a, result.a_guessed_b), (b, result.b_guessed_a)):
             if value is not None:
                 history[summary.partner.pk].append((at, value))
     for summary in partners:
         values = history[summary.partner.pk]
-        if values and values[-1][0] >= since:
-            summary.guesses = Guesses(values[-1][1], values[-2][1] if len(values) > 1 else None)
+        if values and values[0][0] >= since:
+            summary.guesses = Guesses(values[0][1], values[1][1] if len(values) > 1 else None)
 
 
 def _map_moves(partners: list[PartnerBrief], since: dt.datetime) -> list[MapMove]:

@@ -215,10 +215,11 @@ def test_the_brief_runs_a_fixed_number_of_queries(
     login(client, maya)
     url = reverse("admin:clients_couple_brief", args=[couple.pk])
     # Session, user, counselor and practice (time zone); the couple (scoping); the couple's
-    # sessions with their counselors; partners; responses, their templates, the templates'
-    # items; the answers since the last session; open alerts with their responses' partners
-    # (the patterns and whether joint work is paused are read from these); the access-log
-    # row; and the sidebar's permission checks (the user's and their groups').
-    with django_assert_num_queries(15):
+    # sessions with their counselors; partners; responses, their assignments, templates and
+    # the templates' items; the answers since the last session; open alerts with their
+    # responses' partners (the patterns and whether joint work is paused are read from
+    # these); the access-log row; and the sidebar's permission checks (the user's and their
+    # groups').
+    with django_assert_num_queries(16):
         page = client.get(url)
     assert page.content.decode().count("alone first</h3>") == 2 * weeks

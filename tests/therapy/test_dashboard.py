@@ -1,6 +1,7 @@
 """The counselor home, the couple page and the brief: content, scope and query counts."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -265,3 +266,18 @@ def test_the_home_offers_add_couple_and_lists_are_titled_by_what_they_list(clien
     couples = client.get(reverse("admin:clients_couple_changelist")).content.decode()
     assert "<h1>Couples</h1>" in couples and "Select couple to change" not in couples
     assert "Caseload</a>" in couples and "Couples › Couples" not in couples
+
+
+def test_each_caseload_figure_is_labelled_for_the_phone_cards(client, maya, history):
+    login(client, maya)
+    table = client.get("/admin/").content.decode().split('<table class="caseload">')[1]
+    row = table.split("Rivera &amp; Chen</a>")[1].split("</tr>")[0]
+    labels = re.findall(r'<td data-label="([^"]+)">', row)
+    assert labels == [
+        "Next session",
+        "Done this fortnight",
+        "Overdue",
+        "Balance and map",
+        "Gap",
+        "Alerts",
+    ]

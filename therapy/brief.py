@@ -50,7 +50,7 @@ class ScoreNow:
     @property
     def direction(self) -> str:
         if self.change is None:
-            return "first time"
+            return "no earlier figure"
         if not self.change:
             return "no change"
         return f"up {self.change:g}" if self.change > 0 else f"down {-self.change:g}"

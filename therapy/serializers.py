@@ -89,11 +89,30 @@ def _partner_brief(summary) -> dict:
     return {
         "id": summary.partner.pk,
         "name": summary.partner.display_name,
-        "done": [{"worksheet": title, "at": _when(at)} for title, at in summary.done],
+        "done": [
+            {"worksheet": d.worksheet, "at": _when(d.submitted_at), "engagement": d.engagement}
+            for d in summary.done
+        ],
+        "missed": [{"worksheet": title, "due_at": _when(due)} for title, due in summary.missed],
         "still_open": [
             {"worksheet": title, "due_at": _when(due)} for title, due in summary.still_open
         ],
+        "scores": [
+            {
+                "worksheet": s.worksheet,
+                "score": s.label,
+                "value": s.score,
+                "maximum": s.maximum,
+                "change": s.change,
+            }
+            for s in summary.scores
+        ],
         "changes": [{"score": label, "change": delta} for label, delta in summary.changes],
+        "guesses": (
+            {"closeness": summary.guesses.now, "before": summary.guesses.before}
+            if summary.guesses
+            else None
+        ),
         "balance": summary.balance,
     }
 
@@ -127,6 +146,9 @@ class BriefSerializer(serializers.Serializer):
                 {"partner": name, "prompt": prompt, "answer": answer}
                 for name, prompt, answer in brief.shared_texts
             ],
-            "prompts": [{"worksheet": title, "prompt": prompt} for title, prompt in brief.prompts],
+            "patterns": [
+                {"title": pattern.title, "evidence": pattern.evidence} for pattern in brief.patterns
+            ],
+            "prompts": [{"why": p.why, "prompt": p.text} for p in brief.prompts],
             "note": brief.note,
         }

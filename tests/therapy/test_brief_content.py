@@ -127,13 +127,13 @@ def test_each_partners_figures_say_which_way_they_moved_since_the_last_session(
 ):
     login(client, maya)
     page = _page(client, typical)
-    sam_row = page.split("<th scope=\"row\">Sam</th>")[1].split("</tr>")[0]
+    sam_row = page.split('<th scope="row">Sam</th>')[1].split("</tr>")[0]
     assert 'Leaning on your partner: 5 of 5 <span class="direction">(up 2)</span>' in sam_row
     assert 'Room for your own life: 2 of 5 <span class="direction">(down 1)</span>' in sam_row
     assert 'Putting your needs on hold: 2 of 5 <span class="direction">(no change)' in sam_row
     # The balance comes from the time map two weeks ago: its first figure since the session
     # before, so there is nothing earlier to compare.
-    alex_row = page.split("<th scope=\"row\">Alex</th>")[1].split("</tr>")[0]
+    alex_row = page.split('<th scope="row">Alex</th>')[1].split("</tr>")[0]
     assert "Leaning on your partner" not in alex_row  # she handed no check-in in since
 
 
@@ -142,8 +142,8 @@ def test_the_brief_tells_homework_done_with_the_counselors_rating_missed_and_ope
 ):
     login(client, maya)
     page = _page(client, typical)
-    sam_row = page.split("<th scope=\"row\">Sam</th>")[1].split("</tr>")[0]
-    alex_row = page.split("<th scope=\"row\">Alex</th>")[1].split("</tr>")[0]
+    sam_row = page.split('<th scope="row">Sam</th>')[1].split("</tr>")[0]
+    alex_row = page.split('<th scope="row">Alex</th>')[1].split("</tr>")[0]
     assert "(your rating 4 of 5)" in sam_row and "missed" not in sam_row
     assert '<span class="missed">missed, due' in alex_row
     assert "open, due" in alex_row and "open, due" in sam_row
@@ -271,3 +271,19 @@ def test_the_pdf_fetches_nothing_a_partner_wrote(client, maya, couple, library):
     text = " ".join(_pdf_words(_pdf(client, couple)))
     assert '<img src="http://169.254.169.254/latest"> and <b>bold</b>' in text
 
+
+def test_the_api_brief_carries_the_same_figures_as_the_page(client, maya, typical):
+    login(client, maya)
+    body = client.get(reverse("api-brief", args=[typical.pk])).json()
+    sam = next(p for p in body["partners"] if p["name"] == "Sam")
+    alex = next(p for p in body["partners"] if p["name"] == "Alex")
+    assert [
+        d["engagement"]
+        for d in sam["done"]
+        if d["worksheet"] == "Weekly check-in on closeness and space"
+    ] == [4]
+    assert [m["worksheet"] for m in alex["missed"]] == ["Weekly check-in on closeness and space"]
+    leaning = next(s for s in sam["scores"] if s["score"] == "Leaning on your partner")
+    assert (leaning["value"], leaning["maximum"], leaning["change"]) == (5, 5, 2)
+    assert body["patterns"][0]["title"] == "A wide and growing gap in the togetherness they want"
+    assert body["prompts"][0]["why"] == body["patterns"][0]["title"]

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from clients import portal
 from therapy.access import get_response_of_partner, reveals_in_session, shared_view_for
 from worksheets.answers import answer_text
+from worksheets.follow_ups import earlier_answer_for
 from worksheets.forms import (
     AnswerForm,
     draft_answers,
@@ -161,6 +162,8 @@ def _render_step(request, response, form, sections, step, all_items, status=200)
         "shared_keys": shared_item_keys(response.assignment, step.items),
         "withheld": set(response.withheld),
         "time_zone": response.partner.time_zone,
+        # A follow-up shows the partner their own earlier answer it is about.
+        "earlier_answer": earlier_answer_for(response),
     }
     return render(request, "clients/worksheet.html", context, status=status)
 

@@ -42,6 +42,13 @@ def _beat_schedule() -> dict:
             "task": "worksheets.tasks.create_upcoming_occurrences",
             "schedule": 3600.0,
         },
+        # Assigns a partner the short follow-up of the new thing they planned in their time
+        # map, a week after they handed it in (worksheets/follow_ups.py). Hourly, so it opens
+        # within the hour of the week being up; a second run assigns nothing more.
+        "assign-growth-follow-ups": {
+            "task": "worksheets.tasks.assign_growth_follow_ups",
+            "schedule": 3600.0,
+        },
         # Erases couples closed for longer than the retention period, and old log and history
         # rows (therapy/retention.py). Daily is enough: the period is counted in days.
         "apply-records-retention": {

@@ -149,6 +149,16 @@ class Assignment(models.Model):
     assigned_by = models.ForeignKey(
         Counselor, on_delete=models.SET_NULL, null=True, related_name="assignments"
     )
+    # Set on a follow-up assigned automatically after an earlier answer (worksheets.follow_ups):
+    # the response it follows up. One-to-one, so a second follow-up of the same response cannot
+    # be written, however often or concurrently the job runs.
+    follow_up_of = models.OneToOneField(
+        "Response",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="follow_up",
+    )
     created_at = models.DateTimeField()
 
     # Every change, who made it and when: the record's change history (docs/privacy.md).

@@ -56,6 +56,16 @@ def create_upcoming_occurrences() -> int:
     return occurrences.create_upcoming_occurrences(now=timezone.now())
 
 
+@shared_task(ignore_result=True)
+def assign_growth_follow_ups() -> int:
+    """Assign the follow-up of each time map whose "new thing to try" is a week old."""
+    # Imported here: follow_ups assigns work through worksheets.assignments, which imports
+    # this module for request_sweep.
+    from worksheets import follow_ups
+
+    return follow_ups.assign_due_follow_ups(now=timezone.now())
+
+
 def request_sweep() -> None:
     """Ask for a sweep as soon as the current transaction commits (a message is due now)."""
     transaction.on_commit(sweep_due_reminders.delay)

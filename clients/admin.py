@@ -305,7 +305,9 @@ class CoupleAdmin(ScopedAdmin):
             refused = self._acknowledge(request, couple, counselor, now)
             if refused is None:
                 return redirect("admin:clients_couple_overview", couple.pk)
-        note_form = CounselorNoteForm(request.POST if refused is None else None)
+        # Bound only to a note being posted: an unbound form on a plain visit shows no error.
+        posting_note = request.method == "POST" and refused is None
+        note_form = CounselorNoteForm(request.POST if posting_note else None)
         if request.method == "POST" and counselor and note_form.is_valid():
             add_note(
                 couple=couple, counselor=counselor, text=note_form.cleaned_data["text"], now=now

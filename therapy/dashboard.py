@@ -13,6 +13,7 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.expressions import Star
+from django.utils import timezone
 
 from clients.models import Couple, Partner
 from therapy import access
@@ -259,6 +260,58 @@ class SafetyAlert:
     signals: list[tuple[str, str]]  # (question, the answer in words)
 
 
+@dataclass(frozen=True)
+class CompletionRow:
+    """One week of one worksheet: each partner's responses due that week (usually one)."""
+
+    week_of: dt.date  # the Monday of the week, in the current (the practice's) time zone
+    due_at: dt.datetime
+    cells: list[list[Response]]  # one list per partner column
+
+
+@dataclass(frozen=True)
+class CompletionGroup:
+    worksheet: str
+    rows: list[CompletionRow]  # the latest week first
+
+    @property
+    def handed_in(self) -> int:
+        return sum(r.is_submitted for row in self.rows for cell in row.cells for r in cell)
+
+    @property
+    def asked(self) -> int:
+        return sum(len(cell) for row in self.rows for cell in row.cells)
+
+
+def completion_columns(responses: list[Response], partners: list[Partner]) -> list[Partner]:
+    """The current partners, then any partner since removed who still has responses."""
+    columns = list(partners)
+    known = {partner.pk for partner in columns}
+    for response in sorted(responses, key=lambda r: r.partner_id):
+        if response.partner_id not in known:
+            known.add(response.partner_id)
+            columns.append(response.partner)
+    return columns
+
+
+def completion_groups(responses: list[Response], columns: list[Partner]) -> list[CompletionGroup]:
+    """The completion table, grouped by worksheet (the one due latest first) and by week:
+    from the responses already loaded, so no query whatever the history."""
+    position = {partner.pk: n for n, partner in enumerate(columns)}
+    weeks: dict[str, dict[dt.date, CompletionRow]] = {}
+    for response in sorted(responses, key=lambda r: (r.due_at, r.pk), reverse=True):
+        day = timezone.localtime(response.due_at).date()
+        week_of = day - dt.timedelta(days=day.weekday())
+        rows = weeks.setdefault(response.assignment.template.title, {})
+        row = rows.get(week_of)
+        if row is None:
+            row = rows[week_of] = CompletionRow(
+                week_of, response.due_at, [[] for _ in columns]
+            )
+        row.cells[position[response.partner_id]].append(response)
+    return [CompletionGroup(title, list(rows.values())) for title, rows in weeks.items()]
+
+
 @dataclass
 class CoupleDetail:
     couple: Couple
@@ -287,6 +340,14 @@ class CoupleDetail:
             (p, self.reminders_sent.get(p.pk, 0), self.reminders_failed.get(p.pk, 0))
             for p in self.partners
         ]
+
+    @property
+    def completion_columns(self) -> list[Partner]:
+        return completion_columns(self.responses, self.partners)
+
+    @property
+    def completion(self) -> list[CompletionGroup]:
+        return completion_groups(self.responses, self.completion_columns)
 
     @property
     def other_alerts(self) -> list[Alert]:

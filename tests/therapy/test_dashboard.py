@@ -175,7 +175,10 @@ def test_the_couple_page_runs_a_fixed_number_of_queries(
     # kinds of record.
     with django_assert_num_queries(22):
         page = client.get(url)
-    assert page.content.decode().count("Your time map</a>") == 2 * weeks
+    # One row a week, each partner's state linked to their response.
+    completion = page.content.decode().split('id="completion-heading"')[1].split("</section>")[0]
+    assert completion.count("<caption>Your time map") == 1
+    assert completion.count('class="state state-submitted"') == 2 * weeks
 
 
 def test_a_practice_admin_sees_the_practices_figures(

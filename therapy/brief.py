@@ -10,6 +10,7 @@ from therapy.dashboard import gap_series
 from therapy.models import Alert, CounselingSession
 from therapy.session_prompts import MapMove, Prompt, choose_prompts
 from worksheets.answers import answer_text
+from worksheets.follow_ups import follow_ups_for
 from worksheets.interdependence import map_summary
 from worksheets.models import Response, WorksheetItem
 from worksheets.scoring import compare_partners
@@ -142,6 +143,8 @@ class Brief:
     alerts: list[Alert]  # the other open alerts, but for patterns (listed in `patterns`)
     patterns: list  # the couple patterns that hold now (therapy.patterns)
     shared_texts: list[tuple[str, str, str]]  # (partner's name, question, answer)
+    # Each "new thing to try" followed up since the last session (worksheets.follow_ups).
+    follow_ups: list
     private_answers: list[PrivateAnswer]
     joint_work_paused: bool
     prompts: list[Prompt]  # empty while joint work is paused
@@ -265,6 +268,7 @@ def session_brief(couple: Couple, *, now: dt.datetime) -> Brief:
         ],
         patterns=patterns,
         shared_texts=_shared_texts(recent),
+        follow_ups=follow_ups_for(recent),
         private_answers=_private_answers(recent),
         joint_work_paused=paused,
         # Clinical rule: while a partner may be unsafe at home, or the counselor chose

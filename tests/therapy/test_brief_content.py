@@ -287,3 +287,26 @@ def test_the_api_brief_carries_the_same_figures_as_the_page(client, maya, typica
     assert (leaning["value"], leaning["maximum"], leaning["change"]) == (5, 5, 2)
     assert body["patterns"][0]["title"] == "A wide and growing gap in the togetherness they want"
     assert body["prompts"][0]["why"] == body["patterns"][0]["title"]
+
+
+def test_the_brief_tells_how_a_new_thing_to_try_went_a_week_on(client, maya, history):
+    """Sam's time map two weeks ago planned salsa classes; a week on, the follow-up asked."""
+    from worksheets.follow_ups import assign_due_follow_ups
+
+    assert assign_due_follow_ups(now=timezone.now()) == 1
+    sam = history.partners.get(display_name="Sam")
+    follow_up = sam.responses.get(assignment__follow_up_of__isnull=False)
+    login(client, maya)
+    assert "follow-up not handed in yet" in _page(client, history)
+    submit_response(
+        response_id=follow_up.pk,
+        partner=sam,
+        answers={"it_happened": "partly", "felt_supported": 7, "note": "Went to one class."},
+        now=timezone.now(),
+    )
+    page = _page(client, history)
+    section = page.split("New things to try, a week on")[1].split("</ul>")[0]
+    assert "<strong>Sam</strong> planned “Salsa classes together”:" in section
+    assert "Partly, or I made a start; felt backed by their partner 7 of 10." in section
+    assert "“Went to one class.”" in section
+    assert "Went to one class." in " ".join(_pdf_words(_pdf(client, history)))

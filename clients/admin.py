@@ -38,6 +38,7 @@ from worksheets.reminders import reschedule_partner
 class PartnerInline(BoundedInlineMixin, admin.StackedInline):
     model = Partner
     form = PartnerAdminForm
+    template = "admin/clients/couple/partner_inline.html"
     extra = 2
     max_num = 2
     min_num = 1
@@ -67,7 +68,9 @@ class PartnerInline(BoundedInlineMixin, admin.StackedInline):
 @admin.register(Couple)
 class CoupleAdmin(ScopedAdmin):
     scope = staticmethod(access.couples_for)
-    list_display = ["label", "status", "partner_names", "submitted_total", "created_at"]
+    list_display = ["couple_page", "status", "partner_names", "submitted_total", "added"]
+    # The couple's name opens the couple's page; its details are one click further.
+    list_display_links = None
     list_filter = ["status"]
     search_fields = ["label", "partners__display_name"]
     inlines = [PartnerInline]
@@ -107,13 +110,23 @@ class CoupleAdmin(ScopedAdmin):
     def has_change_permission(self, request, obj=None):
         return access.can_use_dashboard(request.user)
 
+    @admin.display(description="Couple", ordering="label")
+    def couple_page(self, couple):
+        url = reverse("admin:clients_couple_overview", args=[couple.pk])
+        return format_html('<a href="{}">{}</a>', url, couple.label)
+
+    @admin.display(description="Added", ordering="created_at")
+    def added(self, couple):
+        return f"Added {date_format(timezone.localtime(couple.created_at), 'DATE_FORMAT')}"
+
     @admin.display(description="Partners")
     def partner_names(self, couple):
         return ", ".join(partner.display_name for partner in couple.partners.all())
 
     @admin.display(description="Worksheets handed in", ordering="submitted")
     def submitted_total(self, couple):
-        return couple.submitted
+        # Said in words, so the figure reads alone in a phone's card too.
+        return f"{couple.submitted} handed in"
 
     @admin.display(description="Worksheets")
     def worksheet_progress(self, couple):
@@ -290,7 +303,9 @@ class CoupleAdmin(ScopedAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         couple = access.get_couple_for(request.user, object_id)
         access.record_view(request, couple, "couple details", timezone.now())
-        return super().change_view(request, object_id, form_url, extra_context)
+        # Titled by the couple, not the stock "Change couple".
+        titles = {"title": f"{couple.label}: details", "subtitle": None, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, titles)
 
     def overview_view(self, request, object_id):
         """The couple's page: urgent alerts first, then charts, timeline, deliveries,

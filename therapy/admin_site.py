@@ -68,6 +68,8 @@ class CounselorAdminSite(admin.AdminSite):
     site_title = "Counselor dashboard"
     index_title = "Your caseload"
     index_template = "admin/counselor_home.html"
+    # No "View site": the public side is the partners' portal, not the counselor's.
+    site_url = None
     login_form = StaffSignInForm
 
     def has_permission(self, request):
@@ -283,6 +285,13 @@ class ScopedAdmin(admin.ModelAdmin):
         # change".
         title = str(self.model._meta.verbose_name_plural).capitalize()
         return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # "Alert", with the alert itself below, rather than the stock "Change alert".
+        title = str(self.model._meta.verbose_name).capitalize()
+        return super().change_view(
+            request, object_id, form_url, {"title": title, **(extra_context or {})}
+        )
 
     def has_module_permission(self, request):
         return access.can_use_dashboard(request.user)

@@ -90,24 +90,23 @@ def _latest(assignment: Assignment) -> tuple[int, dt.datetime, dt.date | None]:
     return occurrence, latest["closes_at"], latest["due_date"]
 
 
-def _first_deadline(assignment: Assignment, day: dt.date) -> dt.datetime:
-    """When `day` first ends for one of the partners: for the zone furthest ahead."""
-    zones = {p.time_zone for p in assignment.partners_to_ask()}
-    zones = zones or {assignment.couple.practice.time_zone}
+def _first_deadline(zones: set[str], day: dt.date) -> dt.datetime:
+    """When `day` first ends for one of the partners: in the zone furthest ahead."""
     return min(deadline_for(zone, due_at=None, due_date=day) for zone in zones)
 
 
 def _open_next_dated(assignment: Assignment, occurrence: int, day: dt.date, now) -> int:
     """The occurrence due `interval_days` after `day`, by a date like the first: the same date
     for both partners, each due by its end on their own clock."""
+    zones = {partner.time_zone for partner in assignment.partners_to_ask()}
+    zones = zones or {assignment.couple.practice.time_zone}
     step = dt.timedelta(days=assignment.interval_days)
     day, occurrence = day + step, occurrence + 1
     # After an outage, skip a date that has already ended for either partner, rather than hand
     # anyone work that is overdue at once; both partners keep the same dates.
-    while _first_deadline(assignment, day) <= now:
+    while _first_deadline(zones, day) <= now:
         day, occurrence = day + step, occurrence + 1
-    first = _first_deadline(assignment, day)
-    if not within_limits(assignment, occurrence, first, due_date=day):
+    if not within_limits(assignment, occurrence, _first_deadline(zones, day), due_date=day):
         return 0
     return open_occurrence(
         assignment=assignment,

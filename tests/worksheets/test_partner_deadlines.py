@@ -225,3 +225,47 @@ def test_each_repeat_is_due_by_the_end_of_the_same_later_date_for_both_partners(
             invitation = Reminder.objects.get(response=response, kind="invitation")
             previous = response.due_date - dt.timedelta(days=7)
             assert invitation.due_at > end_of_local_day(previous, zone)
+
+
+def test_a_repeat_until_a_date_includes_that_date_for_a_partner_behind_the_practice(
+    couple, checkin, maya, partner_a, partner_b
+):
+    for partner in (partner_a, partner_b):
+        partner.time_zone = "America/Los_Angeles"
+        partner.save()
+    first = dt.date(2026, 12, 6)
+    last = first + dt.timedelta(days=14)
+    assignment = _assign_by_date(
+        couple,
+        checkin,
+        maya,
+        first,
+        recurrence="every_n_days",
+        interval_days=7,
+        # As the assign page keeps it: the end of the last day in the practice's zone, which
+        # is 20:59 on that day in Los Angeles.
+        repeat_until=end_of_local_day(last, ZoneInfo("America/New_York")),
+    )
+    moment = assignment.created_at
+    while moment < assignment.created_at + dt.timedelta(days=35):
+        create_upcoming_occurrences(now=moment)
+        moment += dt.timedelta(hours=6)
+    dates = sorted(set(assignment.responses.values_list("due_date", flat=True)))
+    assert dates == [first, first + dt.timedelta(days=7), last]
+
+
+def test_after_an_outage_a_date_already_over_for_either_partner_is_skipped(
+    couple, checkin, maya, partner_a, partner_b
+):
+    partner_a.time_zone = "Pacific/Auckland"
+    partner_a.save()
+    first = dt.date(2026, 12, 6)
+    assignment = _assign_by_date(
+        couple, checkin, maya, first, recurrence="every_n_days", interval_days=7
+    )
+    # The job next runs when 13 December is over in Auckland but not yet in New York.
+    later = end_of_local_day(first + dt.timedelta(days=7), ZoneInfo("Pacific/Auckland"))
+    create_upcoming_occurrences(now=later + dt.timedelta(hours=1))
+    opened = assignment.responses.filter(occurrence__gt=1)
+    assert {(r.occurrence, r.due_date) for r in opened} == {(3, first + dt.timedelta(days=14))}
+    assert opened.count() == 2

@@ -4,10 +4,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from therapy import access
+from therapy import access, api_keys
 from therapy.admin_site import ScopedAdmin
 from therapy.alerts import acknowledge
-from therapy.models import AccessLog, Alert, CounselingSession, Counselor, Practice
+from therapy.models import AccessLog, Alert, ApiKey, CounselingSession, Counselor, Practice
 
 # Practices and counselors are managed by the people who run the service (superusers), through
 # Django's model permissions; counselors have none of those permissions.
@@ -139,3 +139,69 @@ class AccessLogAdmin(ScopedAdmin):
 
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ScopedAdmin):
+    """A practice admin makes and revokes the practice's keys; a key is shown once, in the
+    message after it is made, and only its digest is kept. Counselors see none."""
+
+    scope = staticmethod(api_keys.api_keys_for)
+    list_display = ["name", "prefix", "scope", "practice", "status", "last_used_at", "created_at"]
+    list_select_related = ["practice"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "scope"]
+    actions = ["revoke_selected"]
+    readonly_fields = [
+        "prefix",
+        "practice",
+        "status",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            operator = access.is_operator(request.user)
+            return ["name", "scope", "practice"] if operator else ["name", "scope"]
+        return ["name", "scope", *self.readonly_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def has_module_permission(self, request):
+        return api_keys.can_manage_api_keys(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return api_keys.can_manage_api_keys(request.user)
+
+    def has_add_permission(self, request):
+        return api_keys.can_manage_api_keys(request.user)
+
+    @admin.display(description="status")
+    def status(self, key):
+        return "Revoked" if key.is_revoked else "Active"
+
+    def save_model(self, request, obj, form, change):
+        practice_id = obj.practice_id or access.counselor_for(request.user).practice_id
+        key, raw_key = api_keys.create_api_key(
+            practice=Practice.objects.get(pk=practice_id),
+            name=obj.name,
+            scope=obj.scope,
+            created_by=request.user,
+            now=timezone.now(),
+        )
+        # The admin goes on with `obj` (its log entry and the redirect): it becomes the key.
+        for field in ApiKey._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(key, field.attname))
+        obj._state.adding = False
+        messages.warning(
+            request,
+            f"Copy this key now: it is shown only this once, and cannot be shown again. {raw_key}",
+        )
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke_selected(self, request, queryset):
+        count = api_keys.revoke_api_keys(keys=queryset, now=timezone.now())
+        messages.success(request, f"{count} key(s) revoked.")

@@ -1,34 +1,27 @@
-"""A read-only API for counselors: the caseload, a couple's scores over time, and the brief.
+"""A read-only API for counselors and the practice's other systems: the caseload, a couple's
+scores over time, and the brief.
 
 Scoped like the dashboard (therapy.access): a couple outside the user's caseload answers 404.
 It returns scores and shared answers only, never a partner's private answers, and every
 read of a couple is in the access log. Session sign-in, as the dashboard's, including the
-second step where it is required.
+second step where it is required, or a practice's API key (therapy/api_auth.py), which reads
+as the practice's admin would.
 """
 
 from django.utils import timezone
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from therapy import access, dashboard, two_factor
+from therapy import access, dashboard
+from therapy.api_auth import KeyAwareView
 from therapy.brief import session_brief
 from therapy.serializers import BriefSerializer, CaseloadRowSerializer, CoupleScoresSerializer
 
 
-class UsesDashboard(BasePermission):
-    message = "Sign in to the counselor dashboard first."
-
-    def has_permission(self, request, view):
-        return access.can_use_dashboard(request.user) and not two_factor.needs_second_step(request)
-
-
-class CaseloadView(APIView):
+class CaseloadView(KeyAwareView, APIView):
     """GET: one row per active or paused couple, as on the dashboard's home page.
     `?sort=` couple, next_session, overdue, gap or alerts; `?show=attention` for only the
     couples with overdue work or open alerts."""
-
-    permission_classes = [UsesDashboard]
 
     def get(self, request):
         rows = dashboard.caseload(
@@ -40,10 +33,9 @@ class CaseloadView(APIView):
         return Response(CaseloadRowSerializer(rows, many=True).data)
 
 
-class CoupleReadView(APIView):
+class CoupleReadView(KeyAwareView, APIView):
     """A read of one couple's data: scoped to the user, and written to the access log."""
 
-    permission_classes = [UsesDashboard]
     what = ""
 
     def get(self, request, couple_id: int):

@@ -208,3 +208,48 @@ class Erasure(models.Model):
     def __str__(self):
         what = f"partner #{self.partner_id}" if self.partner_id else f"couple #{self.couple_id}"
         return f"Erased {what} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ApiKey(models.Model):
+    """A practice's key for its other systems (therapy/api_keys.py). Only a digest of the key
+    is kept; the key itself is shown once, when it is made."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read"
+        READ_WRITE = "read_write", "Read and write"
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="api_keys")
+    name = models.CharField(max_length=100, help_text="Which system uses this key.")
+    scope = models.CharField(max_length=20, choices=Scope.choices, default=Scope.READ)
+    # The key's public part, to tell keys apart; the secret part follows it in the key.
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)  # SHA-256, hex
+    # The account the access log names for this key's reads. It cannot sign in.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_key", editable=False
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix})"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == self.Scope.READ_WRITE

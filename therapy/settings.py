@@ -461,6 +461,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["therapy.input_limits.CleanJSONParser"],
+    # Requests per API key (therapy/api_auth.py), counted in the default cache.
+    "DEFAULT_THROTTLE_RATES": {"api_key": env_str("API_KEY_RATE", "120/min")},
 }
 
 # --- Logging ---------------------------------------------------------------------------------

@@ -162,6 +162,7 @@ def _render_step(request, response, form, sections, step, all_items, status=200)
         "shared_keys": shared_item_keys(response.assignment, step.items),
         "withheld": set(response.withheld),
         "time_zone": response.partner.time_zone,
+        "now": request.now,
         # A follow-up shows the partner their own earlier answer it is about.
         "earlier_answer": earlier_answer_for(response),
     }

@@ -118,6 +118,12 @@ def test_the_deadline_a_partner_is_told_is_the_one_overdue_and_reminders_use(
         page = client.get(f"/portal/worksheets/{response.pk}/").content.decode()
     assert f"Due by the end of {told_date(day)}." in home
     assert f"Due by the end of {told_date(day)}." in page
+    with time_machine.travel(response.due_at + MOMENT, tick=False):
+        portal_sign_in(client, partner_a)
+        late = client.get(f"/portal/worksheets/{response.pk}/").content.decode()
+        late_home = client.get("/portal/").content.decode()
+    assert f"Was due by the end of {told_date(day)}." in late
+    assert f"Was due by the end of {told_date(day)}." in late_home
     nudge = planned.get(kind="invitation")
     body = compose(nudge, now=assignment.created_at, token="t").body
     assert f"It is due by the end of {told_date(day)}." in body

@@ -14,23 +14,49 @@ from rest_framework.views import APIView
 
 from therapy import access, dashboard
 from therapy.api_auth import KeyAwareView
+from therapy.api_pages import caseload_page
 from therapy.brief import session_brief
-from therapy.serializers import BriefSerializer, CaseloadRowSerializer, CoupleScoresSerializer
+from therapy.serializers import (
+    BriefSerializer,
+    CaseloadPageSerializer,
+    CaseloadQuerySerializer,
+    CoupleScoresSerializer,
+)
 
 
 class CaseloadView(KeyAwareView, APIView):
-    """GET: one row per active or paused couple, as on the dashboard's home page.
-    `?sort=` couple, next_session, overdue, gap or alerts; `?show=attention` for only the
-    couples with overdue work or open alerts."""
+    """GET: one row per active or paused couple, as on the dashboard's home page, a page at a
+    time. `?sort=` couple, next_session, overdue, gap or alerts; `?show=attention` for only the
+    couples with overdue work or open alerts; `?cursor=` from the `next` or `previous` link."""
 
     def get(self, request):
+        query = CaseloadQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        sort = query.validated_data["sort"]
         rows = dashboard.caseload(
             request.user,
             now=timezone.now(),
-            sort=request.query_params.get("sort", "couple"),
-            attention_only=request.query_params.get("show") == "attention",
+            sort=sort,
+            attention_only=query.validated_data.get("show") == "attention",
         )
-        return Response(CaseloadRowSerializer(rows, many=True).data)
+        page = caseload_page(rows, sort=sort, cursor=query.validated_data.get("cursor"))
+        return Response(
+            CaseloadPageSerializer(
+                {
+                    "next": self._link(request, page.next_cursor),
+                    "previous": self._link(request, page.previous_cursor),
+                    "results": page.rows,
+                }
+            ).data
+        )
+
+    @staticmethod
+    def _link(request, cursor: str | None) -> str | None:
+        if cursor is None:
+            return None
+        params = request.query_params.copy()
+        params["cursor"] = cursor
+        return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
 
 
 class CoupleReadView(KeyAwareView, APIView):

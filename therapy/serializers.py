@@ -7,6 +7,7 @@ reminder that these are reflective exercises, not a diagnosis.
 from rest_framework import serializers
 
 from therapy.brief import NOTE
+from therapy.dashboard import SORTS
 
 _when = serializers.DateTimeField().to_representation
 
@@ -34,6 +35,24 @@ class CaseloadRowSerializer(serializers.Serializer):
     gap = serializers.IntegerField(allow_null=True)
     gap_change = serializers.IntegerField(allow_null=True)
     partners = PartnerSummarySerializer(many=True)
+
+
+class CaseloadQuerySerializer(serializers.Serializer):
+    """The caseload's query: an unknown value answers 400, naming the field."""
+
+    sort = serializers.ChoiceField(choices=list(SORTS), default="couple")
+    show = serializers.ChoiceField(
+        choices=["attention"], required=False, help_text="Only couples needing attention"
+    )
+    cursor = serializers.CharField(
+        required=False, help_text="From the `next` or `previous` link of a page"
+    )
+
+
+class CaseloadPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null at the end")
+    previous = serializers.URLField(allow_null=True, help_text="The page before, or null")
+    results = CaseloadRowSerializer(many=True)
 
 
 class AlertSerializer(serializers.Serializer):

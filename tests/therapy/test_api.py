@@ -22,7 +22,7 @@ def test_the_caseload_lists_the_counselors_couples_with_their_figures(
     client, maya, history, daniels_couple
 ):
     login(client, maya)
-    [row] = client.get(CASELOAD).json()
+    [row] = client.get(CASELOAD).json()["results"]
     assert (row["label"], row["gap"], row["gap_change"]) == ("Rivera & Chen", 7, 3)
     balances = {p["name"]: p["balance"] for p in row["partners"]}
     assert balances == {"Sam": 8, "Alex": 1}
@@ -93,7 +93,8 @@ def test_another_counselors_couple_answers_404_and_is_not_listed(
     client, daniel, history, daniels_couple
 ):
     login(client, daniel)
-    assert [row["label"] for row in client.get(CASELOAD).json()] == ["Nakamura & Berg"]
+    labels = [row["label"] for row in client.get(CASELOAD).json()["results"]]
+    assert labels == ["Nakamura & Berg"]
     assert client.get(scores_url(history)).status_code == 404
     assert client.get(brief_url(history)).status_code == 404
     assert not AccessLog.objects.filter(couple=history).exists()
@@ -103,11 +104,11 @@ def test_the_practice_admin_sees_the_practice_and_an_outsider_nothing(
     client, priya, outsider, history, daniels_couple
 ):
     login(client, priya)
-    labels = sorted(row["label"] for row in client.get(CASELOAD).json())
+    labels = sorted(row["label"] for row in client.get(CASELOAD).json()["results"])
     assert labels == ["Nakamura & Berg", "Rivera & Chen"]
     client.logout()
     login(client, outsider)
-    assert client.get(CASELOAD).json() == []
+    assert client.get(CASELOAD).json()["results"] == []
     assert client.get(scores_url(history)).status_code == 404
 
 
@@ -142,5 +143,5 @@ def test_the_caseload_runs_a_fixed_number_of_queries(
     # Session, user, counselor (scoping); the caseload: couples with their figures, partners
     # with theirs.
     with django_assert_num_queries(5):
-        rows = client.get(CASELOAD).json()
+        rows = client.get(CASELOAD).json()["results"]
     assert len(rows) == couples

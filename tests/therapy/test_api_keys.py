@@ -48,7 +48,7 @@ def test_a_practice_admin_makes_a_key_that_is_shown_once_and_reads_the_practice(
     assert raw_key not in client.get(KEYS).content.decode()  # shown once only
     client.logout()
     body = client.get(CASELOAD, **bearer(raw_key)).json()
-    assert sorted(row["label"] for row in body) == ["Nakamura & Berg", "Rivera & Chen"]
+    assert sorted(row["label"] for row in body["results"]) == ["Nakamura & Berg", "Rivera & Chen"]
     key.refresh_from_db()
     assert key.last_used_at is not None
 
@@ -84,7 +84,7 @@ def test_another_practices_key_answers_404_for_a_couple_and_lists_none(
 ):
     _, raw_key = make_key(outsider.practice)
     assert client.get(scores_url(history), **bearer(raw_key)).status_code == 404
-    assert client.get(CASELOAD, **bearer(raw_key)).json() == []
+    assert client.get(CASELOAD, **bearer(raw_key)).json()["results"] == []
     assert not AccessLog.objects.exists()
 
 

@@ -9,6 +9,7 @@ as the practice's admin would.
 """
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,7 +22,17 @@ from therapy.serializers import (
     CaseloadPageSerializer,
     CaseloadQuerySerializer,
     CoupleScoresSerializer,
+    ErrorSerializer,
+    FieldErrorsSerializer,
 )
+
+# What every endpoint may answer besides its 200 (docs/api.md, Access).
+REFUSALS = {
+    401: ErrorSerializer,  # an unknown or revoked API key
+    403: ErrorSerializer,  # no key and no dashboard session, or a read key that writes
+    429: ErrorSerializer,  # the key's rate limit
+}
+COUPLE_REFUSALS = {**REFUSALS, 404: ErrorSerializer}  # not in the caller's scope
 
 
 class CaseloadView(KeyAwareView, APIView):
@@ -29,6 +40,10 @@ class CaseloadView(KeyAwareView, APIView):
     time. `?sort=` couple, next_session, overdue, gap or alerts; `?show=attention` for only the
     couples with overdue work or open alerts; `?cursor=` from the `next` or `previous` link."""
 
+    @extend_schema(
+        parameters=[CaseloadQuerySerializer],
+        responses={200: CaseloadPageSerializer, 400: FieldErrorsSerializer, **REFUSALS},
+    )
     def get(self, request):
         query = CaseloadQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -71,6 +86,7 @@ class CoupleReadView(KeyAwareView, APIView):
         return Response(self.body(couple, now))
 
 
+@extend_schema_view(get=extend_schema(responses={200: CoupleScoresSerializer, **COUPLE_REFUSALS}))
 class CoupleScoresView(CoupleReadView):
     """GET: a couple's partners, subscale scores over time, gap over time and open alerts."""
 
@@ -80,6 +96,7 @@ class CoupleScoresView(CoupleReadView):
         return CoupleScoresSerializer(dashboard.couple_detail(couple, now=now)).data
 
 
+@extend_schema_view(get=extend_schema(responses={200: BriefSerializer, **COUPLE_REFUSALS}))
 class BriefView(CoupleReadView):
     """GET: the brief for the couple's next session."""
 

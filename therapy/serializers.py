@@ -4,12 +4,12 @@ Times are ISO 8601 in UTC; scores are the stored ones. Every couple-level answer
 reminder that these are reflective exercises, not a diagnosis.
 """
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from therapy.brief import NOTE
 from therapy.dashboard import SORTS
-
-_when = serializers.DateTimeField().to_representation
 
 
 class PartnerSummarySerializer(serializers.Serializer):
@@ -35,6 +35,18 @@ class CaseloadRowSerializer(serializers.Serializer):
     gap = serializers.IntegerField(allow_null=True)
     gap_change = serializers.IntegerField(allow_null=True)
     partners = PartnerSummarySerializer(many=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class FieldErrorsSerializer(serializers.Serializer):
+    """400: each field of the query that was refused, with what was wrong with it."""
+
+    sort = serializers.ListField(child=serializers.CharField(), required=False)
+    show = serializers.ListField(child=serializers.CharField(), required=False)
+    cursor = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 class CaseloadQuerySerializer(serializers.Serializer):
@@ -68,106 +80,170 @@ class PartnerSerializer(serializers.Serializer):
     time_zone = serializers.CharField()
 
 
-def _subscale(chart) -> dict:
-    return {
-        "key": chart.key,
-        "label": chart.label,
-        "maximum": chart.maximum,
-        "series": [
-            {
-                "partner": partner.pk,
-                "points": [{"at": _when(at), "score": score} for at, score in points],
-            }
-            for partner, points in chart.series
-        ],
-    }
+@extend_schema_field(OpenApiTypes.NUMBER)
+class NumberField(serializers.Field):
+    """A stored score, as it is: an integer stays an integer, a fraction a fraction."""
+
+    def to_representation(self, value):
+        return value
+
+
+# A serializer of a plain tuple, its fields named in order in `Meta.names`. (A comment, not a
+# docstring: the schema would show a docstring as the description of every subclass.)
+class FromTuple(serializers.Serializer):
+    def to_representation(self, instance):
+        return super().to_representation(dict(zip(self.Meta.names, instance, strict=True)))
+
+
+class ScorePointSerializer(FromTuple):
+    at = serializers.DateTimeField()
+    score = NumberField()
+
+    class Meta:
+        names = ("at", "score")
+
+
+class PartnerSeriesSerializer(FromTuple):
+    partner = serializers.IntegerField(source="partner.pk", help_text="The partner's id")
+    points = ScorePointSerializer(many=True)
+
+    class Meta:
+        names = ("partner", "points")
+
+
+class SubscaleSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    maximum = serializers.IntegerField()
+    series = PartnerSeriesSerializer(many=True)
+
+
+class GapPointSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    gap = serializers.IntegerField()
+    worksheet = serializers.CharField()
 
 
 class CoupleScoresSerializer(serializers.Serializer):
     """A couple's scores over time: each partner's subscales on the worksheet answered most
     often, and the partners' gap in preferred balance."""
 
-    def to_representation(self, detail):
-        return {
-            "id": detail.couple.pk,
-            "label": detail.couple.label,
-            "status": detail.couple.status,
-            "partners": PartnerSerializer(detail.partners, many=True).data,
-            "subscales_from": detail.charts_for,
-            "subscales": [_subscale(chart) for chart in detail.subscale_charts],
-            "gaps": [
-                {"at": _when(point.at), "gap": point.gap, "worksheet": point.worksheet}
-                for point in detail.gaps
-            ],
-            "open_alerts": AlertSerializer(detail.alerts, many=True).data,
-            "note": NOTE,
-        }
+    id = serializers.IntegerField(source="couple.pk")
+    label = serializers.CharField(source="couple.label")
+    status = serializers.CharField(source="couple.status")
+    partners = PartnerSerializer(many=True)
+    subscales_from = serializers.CharField(source="charts_for")
+    subscales = SubscaleSerializer(many=True, source="subscale_charts")
+    gaps = GapPointSerializer(many=True)
+    open_alerts = AlertSerializer(many=True, source="alerts")
+    note = serializers.SerializerMethodField()
+
+    def get_note(self, detail) -> str:
+        return NOTE
 
 
-def _partner_brief(summary) -> dict:
-    return {
-        "id": summary.partner.pk,
-        "name": summary.partner.display_name,
-        "done": [
-            {"worksheet": d.worksheet, "at": _when(d.submitted_at), "engagement": d.engagement}
-            for d in summary.done
-        ],
-        "missed": [{"worksheet": title, "due_at": _when(due)} for title, due in summary.missed],
-        "still_open": [
-            {"worksheet": title, "due_at": _when(due)} for title, due in summary.still_open
-        ],
-        "scores": [
-            {
-                "worksheet": s.worksheet,
-                "score": s.label,
-                "value": s.score,
-                "maximum": s.maximum,
-                "change": s.change,
-            }
-            for s in summary.scores
-        ],
-        "changes": [{"score": label, "change": delta} for label, delta in summary.changes],
-        "guesses": (
-            {"closeness": summary.guesses.now, "before": summary.guesses.before}
-            if summary.guesses
-            else None
-        ),
-        "balance": summary.balance,
-    }
+class CoupleRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    label = serializers.CharField()
+
+
+class UrgentAlertSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="alert.pk")
+    kind = serializers.CharField(source="alert.kind")
+    reason = serializers.CharField(source="alert.reason")
+    created_at = serializers.DateTimeField(source="alert.created_at")
+    instruction = serializers.CharField(help_text="Which partner to see alone first")
+
+
+class SessionSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    counselor = serializers.CharField(source="counselor.display_name")
+
+
+class DoneSerializer(serializers.Serializer):
+    worksheet = serializers.CharField()
+    at = serializers.DateTimeField(source="submitted_at")
+    engagement = serializers.IntegerField(
+        allow_null=True, help_text="The counselor's own 1–5 rating of the homework, once given"
+    )
+
+
+class DueSerializer(FromTuple):
+    worksheet = serializers.CharField()
+    due_at = serializers.DateTimeField()
+
+    class Meta:
+        names = ("worksheet", "due_at")
+
+
+class ScoreNowSerializer(serializers.Serializer):
+    worksheet = serializers.CharField()
+    score = serializers.CharField(source="label", help_text="The subscale's name")
+    value = NumberField(source="score")
+    maximum = serializers.IntegerField()
+    change = NumberField(allow_null=True, help_text="Since the last session; null: no earlier")
+
+
+class ChangeSerializer(FromTuple):
+    score = serializers.CharField()
+    change = NumberField()
+
+    class Meta:
+        names = ("score", "change")
+
+
+class GuessesSerializer(serializers.Serializer):
+    closeness = serializers.IntegerField(source="now", help_text="0–100")
+    before = serializers.IntegerField(allow_null=True)
+
+
+class PartnerBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="partner.pk")
+    name = serializers.CharField(source="partner.display_name")
+    done = DoneSerializer(many=True)
+    missed = DueSerializer(many=True)
+    still_open = DueSerializer(many=True)
+    scores = ScoreNowSerializer(many=True)
+    changes = ChangeSerializer(many=True)
+    guesses = GuessesSerializer(allow_null=True)
+    balance = serializers.IntegerField(allow_null=True)
+
+
+class SharedTextSerializer(FromTuple):
+    partner = serializers.CharField(help_text="The partner's name")
+    prompt = serializers.CharField()
+    answer = serializers.CharField()
+
+    class Meta:
+        names = ("partner", "prompt", "answer")
+
+
+class PatternSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    evidence = serializers.CharField()
+
+
+class PromptSerializer(serializers.Serializer):
+    why = serializers.CharField()
+    prompt = serializers.CharField(source="text")
 
 
 class BriefSerializer(serializers.Serializer):
     """The brief for the couple's next session, as on its page."""
 
-    def to_representation(self, brief):
-        session = brief.session
-        return {
-            "couple": {"id": brief.couple.pk, "label": brief.couple.label},
-            # First, as on the page: open safety alerts, each a partner to see alone first.
-            # Like the rest of the API, they carry no answers.
-            "urgent_alerts": [
-                {**AlertSerializer(urgent.alert).data, "instruction": urgent.instruction}
-                for urgent in brief.urgent_alerts
-            ],
-            "joint_work_paused": brief.joint_work_paused,
-            "session": (
-                {"starts_at": _when(session.starts_at), "counselor": session.counselor.display_name}
-                if session
-                else None
-            ),
-            "since": _when(brief.since),
-            "is_ready": brief.is_ready,
-            "partners": [_partner_brief(summary) for summary in brief.partners],
-            "gap": brief.gap,
-            "gap_change": brief.gap_change,
-            "open_alerts": AlertSerializer(brief.alerts, many=True).data,
-            "shared_texts": [
-                {"partner": name, "prompt": prompt, "answer": answer}
-                for name, prompt, answer in brief.shared_texts
-            ],
-            "patterns": [
-                {"title": pattern.title, "evidence": pattern.evidence} for pattern in brief.patterns
-            ],
-            "prompts": [{"why": p.why, "prompt": p.text} for p in brief.prompts],
-            "note": brief.note,
-        }
+    couple = CoupleRefSerializer()
+    # First, as on the page: open safety alerts, each a partner to see alone first. Like the
+    # rest of the API, they carry no answers.
+    urgent_alerts = UrgentAlertSerializer(many=True)
+    joint_work_paused = serializers.BooleanField()
+    session = SessionSerializer(allow_null=True)
+    since = serializers.DateTimeField()
+    is_ready = serializers.BooleanField()
+    partners = PartnerBriefSerializer(many=True)
+    gap = serializers.IntegerField(allow_null=True)
+    gap_change = serializers.IntegerField(allow_null=True)
+    open_alerts = AlertSerializer(many=True, source="alerts")
+    shared_texts = SharedTextSerializer(many=True)
+    patterns = PatternSerializer(many=True)
+    prompts = PromptSerializer(many=True)
+    note = serializers.CharField()

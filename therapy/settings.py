@@ -123,6 +123,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # The API's OpenAPI schema and its docs page, with Swagger UI from our own static files.
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -461,8 +464,23 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["therapy.input_limits.CleanJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Requests per API key (therapy/api_auth.py), counted in the default cache.
     "DEFAULT_THROTTLE_RATES": {"api_key": env_str("API_KEY_RATE", "120/min")},
+}
+# The schema at /api/schema/ (committed as docs/openapi.yaml) and its page at /api/docs/.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Couples worksheets API",
+    "DESCRIPTION": "Read-only: the caseload, a couple's scores and the session brief. "
+    "Reflective exercises, not a diagnosis. See docs/api.md.",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Logging ---------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView
 
 from therapy import api
+from therapy.api_docs import ApiDocsView
 from therapy.views import healthz
 
 urlpatterns = [
@@ -16,5 +18,7 @@ urlpatterns = [
         name="api-scores",
     ),
     path("api/v1/couples/<int:couple_id>/brief/", api.BriefView.as_view(), name="api-brief"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("clients.urls")),
 ]

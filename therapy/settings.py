@@ -459,14 +459,17 @@ PORTAL_SESSION_SECONDS = env_int("PORTAL_SESSION_SECONDS", 60 * 60 * 2)
 
 # --- REST framework --------------------------------------------------------------------------
 
+# Requests per API key (therapy/api_auth.py), counted in the default cache: "120/min", "5/s".
+_API_KEY_RATE = env_str("API_KEY_RATE", "120/min")
+if not re.fullmatch(r"[1-9]\d*/(s|sec|m|min|h|hour|d|day)", _API_KEY_RATE):
+    raise ImproperlyConfigured(f"API_KEY_RATE must be like 120/min, not {_API_KEY_RATE!r}.")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["therapy.input_limits.CleanJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # Requests per API key (therapy/api_auth.py), counted in the default cache.
-    "DEFAULT_THROTTLE_RATES": {"api_key": env_str("API_KEY_RATE", "120/min")},
+    "DEFAULT_THROTTLE_RATES": {"api_key": _API_KEY_RATE},
 }
 # The schema at /api/schema/ (committed as docs/openapi.yaml) and its page at /api/docs/.
 SPECTACULAR_SETTINGS = {

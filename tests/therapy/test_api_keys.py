@@ -46,6 +46,7 @@ def test_a_practice_admin_makes_a_key_that_is_shown_once_and_reads_the_practice(
     key = ApiKey.objects.get()
     assert (key.practice, key.name, key.created_by) == (priya.practice, "Billing", priya.user)
     assert raw_key not in client.get(KEYS).content.decode()  # shown once only
+    assert raw_key not in stored_text(decrypted=True)  # not in the session either
     client.logout()
     body = client.get(CASELOAD, **bearer(raw_key)).json()
     assert sorted(row["label"] for row in body["results"]) == ["Nakamura & Berg", "Rivera & Chen"]
@@ -149,3 +150,12 @@ def test_a_practice_admin_revokes_a_key_in_the_dashboard(client, priya, practice
     assert key.is_revoked
     client.logout()
     assert client.get(CASELOAD, **bearer(raw_key)).status_code == 401
+
+
+def test_a_malformed_rate_limit_fails_loudly():
+    from tests.therapy.test_settings import manage
+
+    result = manage("check", API_KEY_RATE="lots")
+    assert result.returncode != 0
+    assert "API_KEY_RATE must be like 120/min" in result.stderr
+    assert manage("check", API_KEY_RATE="5/s").returncode == 0

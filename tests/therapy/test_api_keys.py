@@ -123,6 +123,7 @@ def test_each_key_is_rate_limited_on_its_own(practice, client, settings):
         200,
         429,
     ]
+    assert int(client.get(CASELOAD, **bearer(first))["Retry-After"]) > 0
     assert client.get(CASELOAD, **bearer(second)).status_code == 200
 
 

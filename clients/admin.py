@@ -483,7 +483,7 @@ class CoupleAdmin(ScopedAdmin):
                     couple=couple,
                     template=form.cleaned_data["template"],
                     partner=form.cleaned_data["for_partner"],
-                    due_at=form.due_at(),
+                    due_date=form.cleaned_data["due_date"],
                     assigned_by=access.counselor_for(request.user),
                     visibility_overrides=form.visibility_overrides(),
                     reminder_plan=form.reminder_plan(),

@@ -12,7 +12,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from clients.models import Couple, Partner
-from therapy.models import CounselingSession, Counselor, CounselorNote, Practice
+from therapy.api_keys import create_api_key
+from therapy.models import ApiKey, CounselingSession, Counselor, CounselorNote, Practice
 from therapy.sessions import schedule_session
 from worksheets.assignments import assign_worksheet
 from worksheets.library import latest_templates
@@ -271,10 +272,19 @@ def load_demo(*, now: dt.datetime) -> bool:
     counselor = Counselor.objects.create(
         user=_user("counselor", "Maya", "Goldberg", DEMO_PASSWORD), practice=practice
     )
-    Counselor.objects.create(
+    director = Counselor.objects.create(
         user=_user("director", "Rosa", "Alvarez", DEMO_PASSWORD),
         practice=practice,
         role=Counselor.Role.PRACTICE_ADMIN,
+    )
+    # A key of the practice's records system, for the API keys page to list; the key itself
+    # is thrown away here, as it is anywhere once shown. The director makes one to try.
+    create_api_key(
+        practice=practice,
+        name="Records system",
+        scope=ApiKey.Scope.READ,
+        created_by=director.user,
+        now=now,
     )
     other = Counselor.objects.create(
         user=_user("counselor2", "Daniel", "Okoye", DEMO_PASSWORD), practice=practice

@@ -174,9 +174,10 @@ class AssignWorksheetForm(forms.Form):
         help_text="In session, neither partner sees the other's shared answers in the portal: "
         "you go through them together.",
     )
+    # Date inputs take ISO values whatever the counselor's locale (en-gb would write 25/10/2026).
     due_date = forms.DateField(
         label="Due date",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         help_text="Due at the end of this day, in the practice's time zone.",
     )
 
@@ -193,7 +194,7 @@ class AssignWorksheetForm(forms.Form):
     repeat_until = forms.DateField(
         label="Repeat until",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         help_text="Optional. No occurrence is due after this day.",
     )
     max_occurrences = forms.IntegerField(
@@ -419,7 +420,7 @@ class FollowUpForm(forms.Form):
 class ScheduleSessionForm(forms.Form):
     starts_at = forms.DateTimeField(
         label="Starts at",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=forms.DateTimeInput(format="%Y-%m-%dT%H:%M", attrs={"type": "datetime-local"}),
         help_text="In the practice's time zone.",
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )

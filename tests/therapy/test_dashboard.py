@@ -266,6 +266,7 @@ def test_the_home_offers_add_couple_and_lists_are_titled_by_what_they_list(clien
     login(client, maya)
     home = client.get("/admin/").content.decode()
     assert f'href="{reverse("admin:clients_couple_add")}">Add couple</a>' in home
+    assert home.index("Add couple</a>") < home.index("Needs your attention")  # first thing
     couples = client.get(reverse("admin:clients_couple_changelist")).content.decode()
     assert "<h1>Couples</h1>" in couples and "Select couple to change" not in couples
     assert "Caseload</a>" in couples and "Couples › Couples" not in couples

@@ -66,7 +66,7 @@ def test_the_home_opens_with_the_urgent_alert_naming_the_partner(
     assert "Urgent: speak with these partners alone first" in section
     assert "speak with <strong>Alex</strong> alone first" in section
     assert "Rivera &amp; Chen" in section
-    assert "(raised Tue 1 Jul, 12:30)" in section  # the practice's local time
+    assert "(raised Tue, Jul 1, 12:30 PM)" in section  # the practice's local time, US English
     assert "Alex&#x27;s answers on “How things are at home” may signal fear" in section
     overview = reverse("admin:clients_couple_overview", args=[couple.pk])
     assert f'<a href="{overview}">Read and acknowledge' in section

@@ -348,9 +348,6 @@ class AssignWorksheetForm(forms.Form):
             dt.datetime.combine(day, dt.time(23, 59)).replace(tzinfo=self.zone).astimezone(dt.UTC)
         )
 
-    def due_at(self) -> dt.datetime:
-        return self._end_of_day(self.cleaned_data["due_date"])
-
     def reminder_plan(self) -> dict:
         data = self.cleaned_data
         overdue = [

@@ -5,13 +5,12 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import browser  # noqa: F401 - the shared browser fixture
 from tests.e2e.test_content_security_policy import LAPTOP, new_page, visit
 
 pytestmark = pytest.mark.e2e
 
 
-def test_the_docs_page_runs_under_the_sites_policy(browser, live_server):  # noqa: F811
+def test_the_docs_page_runs_under_the_sites_policy(browser, live_server):
     watch, page = new_page(browser, LAPTOP)
     requested = []
     page.on("request", lambda request: requested.append(request.url))

@@ -21,7 +21,7 @@ from clients.links import revoke_links
 from clients.models import Couple, Partner
 from clients.partner_export_pdf import render_export_pdf
 from clients.partner_rights import erase_couple, erase_partner, export_partner
-from therapy import access, dashboard
+from therapy import access, dashboard, exports
 from therapy.admin_site import ScopedAdmin
 from therapy.alerts import AcknowledgementError, acknowledge
 from therapy.brief import session_brief
@@ -218,6 +218,11 @@ class CoupleAdmin(ScopedAdmin):
                 name="clients_couple_overview",
             ),
             path(
+                "<path:object_id>/scores.csv",
+                self.admin_site.admin_view(self.scores_csv_view),
+                name="clients_couple_scores_csv",
+            ),
+            path(
                 "<path:object_id>/brief/",
                 self.admin_site.admin_view(self.brief_view),
                 name="clients_couple_brief",
@@ -389,6 +394,15 @@ class CoupleAdmin(ScopedAdmin):
                     messages.info(request, "That alert is no longer open.")
                 return None
         return form
+
+    def scores_csv_view(self, request, object_id):
+        """The couple's scores over time as CSV: the stored scores, never an answer's text."""
+        couple = access.get_couple_for(request.user, object_id)
+        now = timezone.now()
+        access.record_view(request, couple, "scores (CSV)", now)
+        return exports.csv_response(
+            exports.score_rows(couple), filename=f"scores-{couple.pk}-{now:%Y-%m-%d}.csv"
+        )
 
     def brief_view(self, request, object_id):
         couple = access.get_couple_for(request.user, object_id)

@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME, logout
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.core.validators import MaxLengthValidator
 from django.http import Http404
@@ -22,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
 from clients.forms import SupportResourcesForm
-from therapy import access, dashboard, mail_folder, sign_in_limits, two_factor
+from therapy import access, dashboard, exports, mail_folder, sign_in_limits, two_factor
 from therapy.models import Counselor, Practice
 
 
@@ -185,6 +186,12 @@ class CounselorAdminSite(admin.AdminSite):
             path("outbox/", self.admin_view(self.outbox_view), name="outbox"),
             path("preferences/", self.admin_view(self.preferences_view), name="preferences"),
             path("practice/", self.admin_view(self.practice_view), name="practice"),
+            path("caseload.csv", self.admin_view(self.caseload_csv_view), name="caseload_csv"),
+            path(
+                "practice/completion.csv",
+                self.admin_view(self.completion_csv_view),
+                name="completion_csv",
+            ),
             # Not behind admin_view: it is the step that grants the dashboard.
             path("two-step/", self.two_step_view, name="two_step"),
             *super().get_urls(),
@@ -219,6 +226,33 @@ class CounselorAdminSite(admin.AdminSite):
         }
         status = 400 if form.is_bound and form.errors else 200
         return TemplateResponse(request, "admin/practice.html", context, status=status)
+
+    def caseload_csv_view(self, request):
+        """The home page's caseload as CSV, each couple in it written to the access log."""
+        now = timezone.now()
+        rows = dashboard.caseload(request.user, now=now)
+        exports.record_caseload_download(request, rows, "caseload (CSV)", now)
+        return exports.csv_response(
+            exports.caseload_rows(rows), filename=f"caseload-{now:%Y-%m-%d}.csv"
+        )
+
+    def completion_csv_view(self, request):
+        """The practice figures page's completion by worksheet as CSV: for the practice's
+        admins, and for operators naming the practice (?practice=<id>); others answer 403."""
+        counselor = access.counselor_for(request.user)
+        chosen = request.GET.get("practice", "")
+        if access.is_operator(request.user) and chosen.isdigit():
+            practice = Practice.objects.filter(pk=int(chosen)).first()
+            if practice is None:
+                raise Http404("No such practice.")
+        elif counselor is not None and counselor.is_practice_admin:
+            practice = counselor.practice
+        else:
+            raise PermissionDenied("Only practice admins read the practice's figures.")
+        now = timezone.now()
+        return exports.csv_response(
+            exports.completion_rows(practice, now=now), filename=f"completion-{now:%Y-%m-%d}.csv"
+        )
 
     def preferences_view(self, request):
         """A counselor's own settings: for now, whether alerts also come by e-mail."""

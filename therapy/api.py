@@ -9,11 +9,15 @@ as the practice's admin would.
 """
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from therapy import access, dashboard
+from therapy import access, dashboard, exports
 from therapy.api_auth import KeyAwareView
 from therapy.api_pages import caseload_page
 from therapy.brief import session_brief
@@ -104,3 +108,81 @@ class BriefView(CoupleReadView):
 
     def body(self, couple, now):
         return BriefSerializer(session_brief(couple, now=now)).data
+
+
+# --- CSV downloads (therapy/exports.py) ---------------------------------------------------------
+
+
+class RefusalsAsJson(BaseContentNegotiation):
+    """A download is made whole by its view (therapy.exports); only a refusal is rendered, and
+    it is JSON whatever the client's Accept asks, rather than a 406 for `Accept: text/csv`."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+CSV_200 = {
+    (200, "text/csv"): OpenApiResponse(
+        OpenApiTypes.STR, description="CSV (UTF-8), a header row first; times in UTC ISO 8601"
+    )
+}
+
+
+class CsvView(KeyAwareView, APIView):
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = RefusalsAsJson
+
+
+@extend_schema_view(
+    get=extend_schema(operation_id="caseload_csv", responses={**CSV_200, **REFUSALS})
+)
+class CaseloadCsvView(CsvView):
+    """GET: the caseload as CSV, one row per active or paused couple, as on the home page.
+    Each couple in the file is written to the access log."""
+
+    def get(self, request):
+        now = timezone.now()
+        rows = dashboard.caseload(request.user, now=now)
+        exports.record_caseload_download(request, rows, "caseload (CSV, API)", now)
+        return exports.csv_response(
+            exports.caseload_rows(rows), filename=f"caseload-{now:%Y-%m-%d}.csv"
+        )
+
+
+@extend_schema_view(
+    get=extend_schema(operation_id="couple_scores_csv", responses={**CSV_200, **COUPLE_REFUSALS})
+)
+class CoupleScoresCsvView(CsvView):
+    """GET: a couple's scores over time as CSV, one row per submitted response, with the
+    subscale scores stored at submission. Never an answer's text."""
+
+    def get(self, request, couple_id: int):
+        couple = access.get_couple_for(request.user, couple_id)
+        now = timezone.now()
+        access.record_view(request, couple, "scores (CSV, API)", now)
+        return exports.csv_response(
+            exports.score_rows(couple), filename=f"scores-{couple.pk}-{now:%Y-%m-%d}.csv"
+        )
+
+
+@extend_schema_view(
+    get=extend_schema(operation_id="completion_csv", responses={**CSV_200, **REFUSALS})
+)
+class CompletionCsvView(CsvView):
+    """GET: the practice's completion by worksheet as CSV, as on the practice figures page:
+    for practice admins and the practice's API keys; a counselor answers 403."""
+
+    practice_admins_only = True
+
+    def get(self, request):
+        counselor = access.counselor_for(request.user)
+        if counselor is None or not counselor.is_practice_admin:
+            raise PermissionDenied("Only practice admins read the practice's figures.")
+        now = timezone.now()
+        return exports.csv_response(
+            exports.completion_rows(counselor.practice, now=now),
+            filename=f"completion-{now:%Y-%m-%d}.csv",
+        )

@@ -18,6 +18,17 @@ urlpatterns = [
         name="api-scores",
     ),
     path("api/v1/couples/<int:couple_id>/brief/", api.BriefView.as_view(), name="api-brief"),
+    path("api/v1/exports/caseload.csv", api.CaseloadCsvView.as_view(), name="api-caseload-csv"),
+    path(
+        "api/v1/couples/<int:couple_id>/scores.csv",
+        api.CoupleScoresCsvView.as_view(),
+        name="api-scores-csv",
+    ),
+    path(
+        "api/v1/exports/completion.csv",
+        api.CompletionCsvView.as_view(),
+        name="api-completion-csv",
+    ),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("clients.urls")),

@@ -30,6 +30,9 @@ def test_the_schema_is_served_as_openapi_3_1(client, db):
         "/api/v1/caseload/",
         "/api/v1/couples/{couple_id}/scores/",
         "/api/v1/couples/{couple_id}/brief/",
+        "/api/v1/exports/caseload.csv",
+        "/api/v1/couples/{couple_id}/scores.csv",
+        "/api/v1/exports/completion.csv",
     }
     assert schema["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
 

@@ -253,3 +253,29 @@ class ApiKey(models.Model):
     @property
     def can_write(self) -> bool:
         return self.scope == self.Scope.READ_WRITE
+
+
+class IdempotentRequest(models.Model):
+    """A POST made with an `Idempotency-Key` (therapy/idempotency.py): the same key again from
+    the same caller gets the first answer back instead of a second change. Kept for a day."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", editable=False
+    )
+    key = models.CharField(max_length=255, editable=False)
+    method = models.CharField(max_length=10, editable=False)
+    path = models.CharField(max_length=500, editable=False)
+    # SHA-256 of the request body, hex: the same key with a different body is refused.
+    request_digest = models.CharField(max_length=64, editable=False)
+    status_code = models.PositiveSmallIntegerField(editable=False)
+    response_body = models.JSONField(null=True, editable=False)
+    created_at = models.DateTimeField(editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="one_request_per_idempotency_key")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotent_request_age")]
+
+    def __str__(self):
+        return f"{self.method} {self.path} ({self.key})"

@@ -29,6 +29,7 @@ urlpatterns = [
         api.CompletionCsvView.as_view(),
         name="api-completion-csv",
     ),
+    path("api/v1/", include("therapy.api_worksheet_urls")),
     path("api/fhir/", include("therapy.fhir_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),

@@ -2,7 +2,8 @@
 
 Settings read DATABASE_URL and CELERY_BROKER_URL once, at import, so the bench values must be
 in os.environ before django.setup(). The server comes from the caller's URLs (the Makefile's
-test services); only the database name and the Redis db number change.
+test services); only the database name and the Redis db number change. BENCH_DATABASE and
+BENCH_REDIS_DB name others, so that two runs on one machine do not drop each other's data.
 """
 
 import os
@@ -14,8 +15,8 @@ import psycopg
 import redis
 from psycopg import sql
 
-BENCH_DATABASE = "therapy_bench"
-BENCH_REDIS_DB = 14
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "therapy_bench")
+BENCH_REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "14"))
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/therapy"
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/15"
 

@@ -1,4 +1,5 @@
-"""How a message reaches a partner: e-mail, or a text message through the SMS backend.
+"""How a message reaches a partner: e-mail, or a text message through the SMS backend; and
+how a webhook reaches a practice's other systems: an HTTP POST.
 
 Every outgoing message passes through here.
 """
@@ -7,6 +8,7 @@ import contextlib
 import smtplib
 from dataclasses import dataclass
 
+import requests
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
@@ -22,8 +24,40 @@ __all__ = [
     "OutgoingMessage",
     "PermanentDeliveryError",
     "Providers",
+    "ReceiverGoneError",
     "TransientDeliveryError",
+    "WebhookRefusedError",
+    "WebhookRetryError",
 ]
+
+
+class WebhookRefusedError(PermanentDeliveryError):
+    """The receiver refused the webhook (a 4xx, a redirect) or may not be posted to."""
+
+    def __init__(self, message: str, *, response_code: int | None = None):
+        super().__init__(message)
+        self.response_code = response_code
+
+
+class ReceiverGoneError(WebhookRefusedError):
+    """410 Gone: the receiver asks for no more webhooks."""
+
+    code = 410
+
+
+class WebhookRetryError(TransientDeliveryError):
+    """A 5xx, a timeout or a connection error: a later attempt may get through."""
+
+    def __init__(self, message: str, *, response_code: int | None = None):
+        super().__init__(message)
+        self.response_code = response_code
+
+
+@dataclass(frozen=True)
+class OutgoingWebhook:
+    url: str
+    headers: dict
+    body: bytes
 
 
 @dataclass(frozen=True)
@@ -68,12 +102,16 @@ class Providers:
     def __init__(self):
         self._mail = None
         self._sms = None
+        self._http = None
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self._close_mail()
+        if self._http is not None:
+            self._http.close()
+            self._http = None
 
     def _close_mail(self):
         if self._mail is not None:
@@ -129,3 +167,40 @@ class Providers:
         if channel == Partner.Channel.SMS:
             return self.text(partner.phone, message)
         return self.email([partner.email], message)
+
+    def webhook(self, webhook: OutgoingWebhook) -> int:
+        """POST one signed webhook and return the receiver's status code (2xx). One
+        connection pool serves the batch: a receiver's connection is kept for its next
+        webhook. Redirects are not followed: a receiver must be posted to where it was
+        registered."""
+        # Imported here: therapy's modules read worksheets, which send through this module.
+        from therapy.webhooks import url_problem
+
+        if problem := url_problem(webhook.url):
+            raise WebhookRefusedError(f"Not sent: {problem}")
+        if self._http is None:
+            self._http = requests.Session()
+        timeout = settings.WEBHOOK_TIMEOUT
+        try:
+            answer = self._http.post(
+                webhook.url,
+                data=webhook.body,
+                headers=webhook.headers,
+                timeout=(timeout, timeout),
+                allow_redirects=False,
+                # Only the status is read: a receiver's long answer is not waited for.
+                stream=True,
+            )
+        except requests.Timeout as error:
+            raise WebhookRetryError("The receiver did not answer in time.") from error
+        except requests.RequestException as error:
+            raise WebhookRetryError(f"Could not connect: {type(error).__name__}") from error
+        code = answer.status_code
+        answer.close()
+        if 200 <= code < 300:
+            return code
+        if code == ReceiverGoneError.code:
+            raise ReceiverGoneError("HTTP 410: the receiver is gone", response_code=code)
+        if code >= 500:
+            raise WebhookRetryError(f"HTTP {code}", response_code=code)
+        raise WebhookRefusedError(f"HTTP {code}", response_code=code)

@@ -1,13 +1,22 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from therapy import access, api_keys
+from therapy import access, api_keys, webhooks
 from therapy.admin_site import ScopedAdmin
 from therapy.alerts import acknowledge
-from therapy.models import AccessLog, Alert, ApiKey, CounselingSession, Counselor, Practice
+from therapy.models import (
+    AccessLog,
+    Alert,
+    ApiKey,
+    CounselingSession,
+    Counselor,
+    Practice,
+    WebhookSubscription,
+)
 
 # Practices and counselors are managed by the people who run the service (superusers), through
 # Django's model permissions; counselors have none of those permissions.
@@ -205,3 +214,128 @@ class ApiKeyAdmin(ScopedAdmin):
     def revoke_selected(self, request, queryset):
         count = api_keys.revoke_api_keys(keys=queryset, now=timezone.now())
         messages.success(request, f"{count} key(s) revoked.")
+
+
+class WebhookSubscriptionForm(forms.ModelForm):
+    url = forms.URLField(
+        max_length=500, assume_scheme="https", help_text="Where events are posted: https."
+    )
+    events = forms.MultipleChoiceField(
+        choices=webhooks.EVENT_TYPES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The events posted to this address.",
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["url", "events", "status"]
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        webhooks.validate_url(url)
+        return url
+
+
+# The latest deliveries a subscription's page lists.
+RECENT_DELIVERIES = 20
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(ScopedAdmin):
+    """A practice admin subscribes the practice's systems to events; the signing secret is
+    shown once, in the message after it is made or rotated. Counselors see none."""
+
+    scope = staticmethod(webhooks.subscriptions_for)
+    form = WebhookSubscriptionForm
+    list_display = ["url", "event_list", "status", "practice", "created_at"]
+    list_select_related = ["practice"]
+    list_filter = ["status"]
+    actions = ["rotate_secrets"]
+    readonly_fields = ["practice", "paused_reason", "created_at", "secret_rotated_at", "deliveries"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            operator = access.is_operator(request.user)
+            return ["url", "events", "practice"] if operator else ["url", "events"]
+        return ["url", "events", "status", *self.readonly_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def has_module_permission(self, request):
+        return webhooks.can_manage_webhooks(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return webhooks.can_manage_webhooks(request.user)
+
+    def has_add_permission(self, request):
+        return webhooks.can_manage_webhooks(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return webhooks.can_manage_webhooks(request.user)
+
+    @admin.display(description="events")
+    def event_list(self, subscription):
+        return ", ".join(subscription.events)
+
+    @admin.display(description="Recent deliveries")
+    def deliveries(self, subscription):
+        rows = [
+            (
+                reverse("admin:worksheets_reminder_change", args=[row.pk]),
+                timezone.localtime(row.created_at).strftime("%Y-%m-%d %H:%M"),
+                row.event_type,
+                row.get_status_display(),
+                row.attempts,
+                row.response_code or "—",
+                row.last_error or "—",
+            )
+            for row in subscription.deliveries.order_by("-created_at", "-pk")[:RECENT_DELIVERIES]
+        ]
+        if not rows:
+            return "Nothing delivered yet."
+        return format_html(
+            "<table><thead><tr><th>Created</th><th>Event</th><th>Status</th><th>Attempts</th>"
+            "<th>Response code</th><th>Last error</th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+                "<td>{}</td></tr>",
+                rows,
+            ),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            webhooks.update_subscription(
+                subscription=obj, url=obj.url, events=obj.events, status=obj.status
+            )
+            return
+        practice_id = obj.practice_id or access.counselor_for(request.user).practice_id
+        subscription, secret = webhooks.create_subscription(
+            practice=Practice.objects.get(pk=practice_id),
+            url=obj.url,
+            events=form.cleaned_data["events"],
+            created_by=request.user,
+            now=timezone.now(),
+        )
+        # The admin goes on with `obj` (its log entry and the redirect): it becomes the row.
+        for field in WebhookSubscription._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(subscription, field.attname))
+        obj._state.adding = False
+        _show_secret_once(request, secret)
+
+    @admin.action(description="Rotate the signing secret of the selected subscriptions")
+    def rotate_secrets(self, request, queryset):
+        now = timezone.now()
+        for subscription in queryset:
+            secret = webhooks.rotate_secret(subscription=subscription, now=now)
+            _show_secret_once(request, secret, url=subscription.url)
+
+
+def _show_secret_once(request, secret: str, url: str = "") -> None:
+    where = f" for {url}" if url else ""
+    messages.warning(
+        request,
+        f"Copy this signing secret{where} now: it is shown only this once. {secret}",
+    )

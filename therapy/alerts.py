@@ -25,7 +25,7 @@ def _raise(
     about the same `subject` is still open."""
     try:
         with transaction.atomic():
-            return Alert.objects.create(
+            alert = Alert.objects.create(
                 couple=couple,
                 response=response,
                 kind=kind,
@@ -35,6 +35,16 @@ def _raise(
             )
     except IntegrityError:
         return None
+    _tell_practice_systems(alert, now=now)
+    return alert
+
+
+def _tell_practice_systems(alert: Alert, *, now: dt.datetime) -> None:
+    """The "alert.raised" webhook event, in the transaction that raised the alert."""
+    from therapy import webhooks
+
+    if (event := webhooks.alert_event(alert)) is not None:
+        webhooks.emit(event, now=now)
 
 
 def raise_score_alerts(
@@ -75,9 +85,10 @@ def raise_score_alerts(
 
     *earlier, previous_gap, current_gap = [None, None, *gaps]
     if widened(previous_gap, current_gap):
-        goes_on = widened(earlier[-1], previous_gap) and couple.alerts.filter(
-            kind=Alert.Kind.GAP_WIDENED, subject=GAP_WIDENING
-        ).exists()
+        goes_on = (
+            widened(earlier[-1], previous_gap)
+            and couple.alerts.filter(kind=Alert.Kind.GAP_WIDENED, subject=GAP_WIDENING).exists()
+        )
         if not goes_on:
             raised.append(
                 _raise(
@@ -235,6 +246,7 @@ def raise_safety_alert(*, response, signal_keys: list[str], now: dt.datetime) ->
         f"or harm at home. Speak with {name} alone first, before any joint work.",
     )
     logger.warning("Urgent safety alert %s raised for couple %s", alert.pk, alert.couple_id)
+    _tell_practice_systems(alert, now=now)
     return alert
 
 
@@ -248,6 +260,24 @@ def raise_delivery_alert(*, reminder, now: dt.datetime) -> Alert | None:
         reason=f"{reminder.get_kind_display()} to "
         f"{response.partner.display_name} could not be delivered: "
         f"{reminder.last_error or 'the provider refused it'}.",
+    )
+
+
+def raise_webhook_alert(*, reminder, now: dt.datetime) -> Alert | None:
+    """A webhook about this couple could not be delivered. One open alert per subscription
+    and couple, however many of its webhooks fail; the reason names the receiver's host and
+    the error, never the event's content."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(reminder.subscription.url).hostname
+    return _raise(
+        couple=reminder.partner.couple,
+        response=None,
+        kind=Alert.Kind.DELIVERY_FAILED,
+        subject=f"webhook {reminder.subscription_id}",
+        now=now,
+        reason=f"The practice's system at {host} did not receive the "
+        f"“{reminder.event_type}” event: {reminder.last_error or 'it refused it'}.",
     )
 
 

@@ -279,3 +279,46 @@ class IdempotentRequest(models.Model):
 
     def __str__(self):
         return f"{self.method} {self.path} ({self.key})"
+
+
+class WebhookSubscription(models.Model):
+    """A URL of the practice's other systems that is told of events (therapy/webhooks.py).
+
+    Deliveries are outbox rows (worksheets.models.Reminder, kind "webhook"). The signing
+    secret is kept encrypted, since signing needs it back; it is shown once, when it is made
+    or rotated."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+
+    practice = models.ForeignKey(
+        Practice, on_delete=models.PROTECT, related_name="webhook_subscriptions"
+    )
+    url = models.URLField(max_length=500, help_text="Where events are posted: an https address.")
+    # Event types, from therapy.webhooks.EVENT_TYPES.
+    events = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # Why it was paused, when the receiver asked for it (410 Gone); blank when paused by hand.
+    paused_reason = models.CharField(max_length=200, blank=True, editable=False)
+    secret = EncryptedTextField(max_length=200, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(editable=False)
+    secret_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "webhook subscription"
+
+    def __str__(self):
+        return self.url
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE

@@ -433,9 +433,16 @@ REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 500)
 REMINDER_LEASE = timedelta(seconds=env_int("REMINDER_LEASE_SECONDS", 300))
 # A sweep keeps claiming until nothing due is left, for at most this long; the next beat goes on.
 REMINDER_SWEEP_BUDGET = env_int("REMINDER_SWEEP_BUDGET_SECONDS", 45)
-# The longest one send may take: a provider's timeout (Twilio's applies to connecting and to
-# answering, so twice over at worst).
-_SLOWEST_SEND = max(EMAIL_TIMEOUT, 2 * TWILIO_TIMEOUT_SECONDS)
+# Webhooks (therapy/webhooks.py): how long a receiver has to connect, and again to answer.
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Plain http to this machine (127.0.0.1, localhost) for a receiver in development or a test;
+# everywhere else a webhook goes to a public https address only.
+WEBHOOK_ALLOW_LOCAL_HTTP = env_bool("WEBHOOK_ALLOW_LOCAL_HTTP", DEBUG)
+if PRODUCTION and WEBHOOK_ALLOW_LOCAL_HTTP:
+    raise ImproperlyConfigured("WEBHOOK_ALLOW_LOCAL_HTTP cannot be on in production.")
+# The longest one send may take: a provider's timeout (Twilio's and a webhook's apply to
+# connecting and to answering, so twice over at worst).
+_SLOWEST_SEND = max(EMAIL_TIMEOUT, 2 * TWILIO_TIMEOUT_SECONDS, 2 * WEBHOOK_TIMEOUT)
 # A send batch starts no new send after this long, so that with one slow send (at most
 # _SLOWEST_SEND) it still ends well inside the task's 60-second soft time limit.
 OUTBOX_BATCH_SECONDS = env_int("OUTBOX_BATCH_SECONDS", 30)

@@ -185,7 +185,8 @@ class ResponseAdmin(ScopedAdmin):
 @admin.register(Reminder)
 class ReminderAdmin(ScopedAdmin):
     """The delivery log: every message the system sends (invitations, nudges, requested
-    links, notices and alert e-mails to counselors), sent, due or given up on."""
+    links, notices and alert e-mails to counselors, webhooks to the practice's systems),
+    sent, due or given up on."""
 
     scope = staticmethod(access.reminders_for)
     list_display = [
@@ -198,6 +199,7 @@ class ReminderAdmin(ScopedAdmin):
         "status",
         "attempts",
         "last_error",
+        "response_code",
     ]
     list_select_related = ["partner__couple"]
     list_filter = ["status", "kind", "channel", ("due_at", admin.DateFieldListFilter)]
@@ -217,6 +219,10 @@ class ReminderAdmin(ScopedAdmin):
         "delivered_at",
         "provider_id",
         "last_error",
+        "event_type",
+        "event_id",
+        "subscription",
+        "response_code",
     ]
     readonly_fields = fields
 

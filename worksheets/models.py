@@ -239,6 +239,9 @@ class Response(models.Model):
     balance_gap = models.PositiveSmallIntegerField(null=True, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # When the sweep first found this work overdue and told the practice's systems (the
+    # "assignment.overdue" webhook event, worksheets.reminders.report_overdue_work): once.
+    overdue_reported_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The counselor's rating of the homework (1 little engagement – 5 thoughtful, complete).
     engagement = models.PositiveSmallIntegerField(
         null=True,
@@ -284,6 +287,12 @@ class Response(models.Model):
                 name="response_latest_gap",
                 condition=Q(balance_gap__isnull=False),
             ),
+            # Open work not yet reported overdue, for the sweep that reports it.
+            models.Index(
+                fields=["due_at"],
+                name="response_overdue_unreported",
+                condition=Q(status__in=["not_started", "draft"], overdue_reported_at__isnull=True),
+            ),
         ]
 
     def __str__(self):
@@ -317,6 +326,10 @@ class Response(models.Model):
         return f"{day}{' at' if days in (0, 1) else ','} {local:%H:%M} your time"
 
 
+# The channel of a webhook delivery, which goes to a system rather than to a person.
+WEBHOOK_CHANNEL = "webhook"
+
+
 class ReminderQuerySet(models.QuerySet):
     def open(self):
         """Not yet handed to a provider: a submission or a cancellation still stops these."""
@@ -329,10 +342,11 @@ class ReminderQuerySet(models.QuerySet):
 class Reminder(models.Model):
     """Every message the system sends is one row: this table is the outbox.
 
-    Invitations and nudges to a partner, the fresh links partners ask for, and the e-mails to
-    counselors (alerts, urgent safety notices) all go out by one path: claimed with a lease,
-    marked "sending" before the provider is called, and recorded with the outcome
-    (worksheets/outbox.py). `partner` is whom the message is to or about, which scopes it.
+    Invitations and nudges to a partner, the fresh links partners ask for, the e-mails to
+    counselors (alerts, urgent safety notices) and the webhook deliveries to the practice's
+    other systems all go out by one path: claimed with a lease, marked "sending" before the
+    provider is called, and recorded with the outcome (worksheets/outbox.py). `partner` is
+    whom the message is to or about, which scopes it.
     """
 
     class Kind(models.TextChoices):
@@ -346,6 +360,7 @@ class Reminder(models.Model):
         SAFETY_NOTICE = "safety_notice", "Urgent notice to the counselors"
         ALERT_EMAIL = "alert_email", "Alert e-mail to the counselors"
         LINK = "link", "A fresh link the partner asked for"
+        WEBHOOK = "webhook", "Webhook to the practice's systems"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -365,7 +380,9 @@ class Reminder(models.Model):
         Response, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    channel = models.CharField(max_length=10, choices=Partner.Channel.choices)
+    channel = models.CharField(
+        max_length=10, choices=[*Partner.Channel.choices, (WEBHOOK_CHANNEL, "HTTP POST")]
+    )
     due_at = models.DateTimeField()
     # Past this, the message is no longer worth sending (a "before your session" nudge once
     # the session has begun); it is skipped as too late, and a resend is refused.
@@ -387,6 +404,20 @@ class Reminder(models.Model):
         blank=True,
         related_name="notice",
     )
+    # For a webhook delivery: the subscription it goes to, the event's id (the `webhook-id`
+    # header, the same on every attempt), its type and its body, and the receiver's last
+    # HTTP status.
+    subscription = models.ForeignKey(
+        "therapy.WebhookSubscription",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+    )
+    event_id = models.CharField(max_length=40, blank=True)
+    event_type = models.CharField(max_length=40, blank=True)
+    payload = models.JSONField(null=True, blank=True)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
 
     objects = ReminderQuerySet.as_manager()
 
@@ -400,6 +431,12 @@ class Reminder(models.Model):
                 fields=["response", "kind"],
                 condition=~Q(kind__in=["safety_notice", "alert_email", "link"]),
                 name="one_reminder_per_kind",
+            ),
+            # One delivery of an event to each subscription.
+            models.UniqueConstraint(
+                fields=["subscription", "event_id"],
+                condition=Q(kind="webhook"),
+                name="one_delivery_per_event",
             ),
         ]
         indexes = [
@@ -415,6 +452,12 @@ class Reminder(models.Model):
             # Delivery reports from the SMS provider find their row by its message id.
             models.Index(
                 fields=["provider_id"], name="reminder_provider_id", condition=~Q(provider_id="")
+            ),
+            # A subscription's page lists its latest deliveries.
+            models.Index(
+                fields=["subscription", "-created_at"],
+                name="reminder_webhook_latest",
+                condition=Q(kind="webhook"),
             ),
         ]
 

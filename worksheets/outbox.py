@@ -12,8 +12,15 @@ Planning (which messages, and when) lives in reminders.py and scheduling.py. Her
 No provider is exactly-once. A "sending" row whose lease ran out (its worker died mid-send)
 follows its kind's rule: nudges become "outcome unknown" and are not sent again, because a
 missed nudge costs less than a doubled one; invitations, links and notices to counselors are
-sent again, because they must arrive. The row id is the idempotency key given to providers
-(the e-mail's Message-ID, the SMS backend's key).
+sent again, because they must arrive. Webhooks are sent again too, with the same
+`webhook-id` (the event's id, kept on the row), by which receivers de-duplicate. The row id
+is the idempotency key given to providers (the e-mail's Message-ID, the SMS backend's key).
+
+Webhooks (therapy/webhooks.py) go to the practice's systems, not to a partner: quiet hours,
+opt-out, nudge caps and a submitted worksheet do not stop them; a paused subscription does.
+A 2xx is sent; 410 Gone pauses the subscription and fails the row; any other 4xx fails it;
+a 5xx, a timeout or a connection error is retried with the same backoff and attempts as
+every kind, then failed with the same alert.
 
 A send never starts after the partner handed the work in: the row is marked "sending" only if
 the response is still open, and a session advisory lock on the response, held from then until
@@ -40,12 +47,15 @@ from clients.delivery_errors import OutcomeUnknownError
 from clients.links import issue_links, link_email, link_url, unsubscribe_url
 from clients.messaging import (
     OutgoingMessage,
+    OutgoingWebhook,
     PermanentDeliveryError,
     Providers,
+    ReceiverGoneError,
     TransientDeliveryError,
 )
 from clients.models import Partner
-from therapy.alerts import raise_delivery_alert, raise_missed_work_alert
+from therapy import webhooks
+from therapy.alerts import raise_delivery_alert, raise_missed_work_alert, raise_webhook_alert
 from worksheets.models import Reminder, Response
 from worksheets.scheduling import QuietHours, full_plan, outside_quiet_hours
 
@@ -176,6 +186,7 @@ def _batch(reminder_ids: list[int]) -> list[Reminder]:
             "partner__couple__practice",
             "response__assignment__template",
             "alert",
+            "subscription",
         )
         .annotate(nudges_out=Coalesce(Subquery(counted), 0))
         .order_by("pk")
@@ -188,6 +199,9 @@ def quiet_hours_of(partner: Partner) -> QuietHours:
 
 def reason_not_to_send(reminder: Reminder, *, now: dt.datetime) -> str:
     """Why this message is no longer wanted, or "" when it still is."""
+    if reminder.kind == Kind.WEBHOOK:
+        # The event happened whatever became of the partner or the worksheet since.
+        return "" if reminder.subscription.is_active else "The subscription is paused."
     if reminder.kind in STAFF_KINDS:
         # The counselors hear of an alert whatever became of the worksheet.
         return ""
@@ -218,8 +232,9 @@ def reason_not_to_send(reminder: Reminder, *, now: dt.datetime) -> str:
 
 def _quiet_until(reminder: Reminder, now: dt.datetime) -> dt.datetime | None:
     """When a message to a partner in quiet hours may go instead; None when it may go now."""
-    if reminder.kind in STAFF_KINDS or reminder.kind == Kind.LINK:
-        return None  # counselors' notices, and a link the partner just asked for
+    if reminder.kind in STAFF_KINDS or reminder.kind in (Kind.LINK, Kind.WEBHOOK):
+        # Counselors' notices, a link the partner just asked for, and webhooks to systems.
+        return None
     partner = reminder.partner
     allowed = outside_quiet_hours(now, ZoneInfo(partner.time_zone), quiet_hours_of(partner))
     return allowed if allowed > now else None
@@ -299,6 +314,16 @@ def compose_alert_email(reminder: Reminder) -> OutgoingMessage:
     )
 
 
+def compose_webhook(reminder: Reminder, *, now: dt.datetime) -> OutgoingWebhook:
+    """The event's body as written when it happened, signed for this attempt."""
+    body = webhooks.body_of(reminder.payload)
+    subscription = reminder.subscription
+    headers = webhooks.signed_headers(
+        secret=subscription.secret, message_id=reminder.event_id, body=body, now=now
+    )
+    return OutgoingWebhook(url=subscription.url, headers=headers, body=body)
+
+
 def counselor_addresses(reminder: Reminder) -> list[str]:
     """Every counselor of the couple for an urgent notice; for an alert e-mail, those who asked
     for alerts by e-mail."""
@@ -333,6 +358,8 @@ class Outcome:
     provider_id: str = ""
     sent_at: dt.datetime | None = None
     due_at: dt.datetime | None = None
+    # A webhook receiver's HTTP status.
+    response_code: int | None = None
 
 
 def backoff_delay(attempts: int) -> dt.timedelta:
@@ -406,6 +433,8 @@ def _unlock_responses() -> None:
 
 def _deliver(reminder: Reminder, providers: Providers, *, now: dt.datetime, token: str) -> str:
     kind = reminder.kind
+    if kind == Kind.WEBHOOK:
+        return str(providers.webhook(compose_webhook(reminder, now=now)))
     if kind == Kind.SAFETY_NOTICE:
         return providers.email(counselor_addresses(reminder), compose_safety_notice(reminder))
     if kind == Kind.ALERT_EMAIL:
@@ -421,15 +450,21 @@ def _attempt(reminder, providers, *, now, token) -> Outcome:
     try:
         provider_id = _deliver(reminder, providers, now=now, token=token)
     except PermanentDeliveryError as error:
-        return Outcome(reminder, Status.FAILED, last_error=str(error))
+        code = getattr(error, "response_code", None)
+        return Outcome(reminder, Status.FAILED, last_error=str(error), response_code=code)
     except TransientDeliveryError as error:
+        code = getattr(error, "response_code", None)
         if isinstance(error, OutcomeUnknownError) and reminder.kind in NUDGE_KINDS:
             # It may have arrived; a nudge is never risked twice.
             return Outcome(reminder, Status.UNKNOWN, last_error=f"Outcome unknown: {error}")
         if reminder.attempts >= MAX_ATTEMPTS:
-            return Outcome(reminder, Status.FAILED, last_error=str(error))
+            return Outcome(reminder, Status.FAILED, last_error=str(error), response_code=code)
         retry_at = now + backoff_delay(reminder.attempts)
-        return Outcome(reminder, Status.PENDING, last_error=str(error), due_at=retry_at)
+        return Outcome(
+            reminder, Status.PENDING, last_error=str(error), due_at=retry_at, response_code=code
+        )
+    if reminder.kind == Kind.WEBHOOK:
+        return Outcome(reminder, Status.SENT, sent_at=now, response_code=int(provider_id))
     return Outcome(reminder, Status.SENT, provider_id=provider_id, sent_at=now)
 
 
@@ -470,6 +505,7 @@ def send_batch(
         _record(sent)
         _unlock_responses()
         _give_back(untried)
+    _pause_gone_receivers(sent)
     _alert_failures(sent, now=clock())
     results = {o.reminder.pk: o.status for o in [*outcomes, *sent]}
     logger.info(
@@ -522,7 +558,7 @@ def _raise_counselor_alert(reminder: Reminder, *, now: dt.datetime) -> Outcome:
 
 def _links_for(reminders: list[Reminder], *, now: dt.datetime) -> dict[int, str]:
     """A fresh personal link for each message that carries one, written in one statement."""
-    needing = [r for r in reminders if r.kind not in STAFF_KINDS]
+    needing = [r for r in reminders if r.kind not in STAFF_KINDS and r.kind != Kind.WEBHOOK]
     tokens = issue_links(partners=[r.partner for r in needing], now=now)
     return {r.pk: token for r, token in zip(needing, tokens, strict=True)}
 
@@ -534,8 +570,9 @@ UPDATE worksheets_reminder AS r SET
     provider_id = v.provider_id,
     sent_at = COALESCE(v.sent_at::timestamptz, r.sent_at),
     due_at = COALESCE(v.due_at::timestamptz, r.due_at),
+    {response_code}
     lease_until = NULL
-FROM (VALUES {rows}) AS v(id, status, last_error, provider_id, sent_at, due_at)
+FROM (VALUES {rows}) AS v(id, status, last_error, provider_id, sent_at, due_at, response_code)
 WHERE r.id = v.id AND r.status = %s
 """
 
@@ -554,10 +591,14 @@ def _update_each(outcomes: list[Outcome], *, from_status: str) -> None:
     params = []
     for o in outcomes:
         params += [o.reminder.pk, o.status, o.last_error, o.provider_id]
-        params += [adapt(o.sent_at), adapt(o.due_at)]
-    rows = ", ".join(["(%s::bigint, %s, %s, %s, %s, %s)"] * len(outcomes))
+        params += [adapt(o.sent_at), adapt(o.due_at), o.response_code]
+    rows = ", ".join(["(%s::bigint, %s, %s, %s, %s, %s, %s::integer)"] * len(outcomes))
+    # An attempt's outcome names the receiver's status; a decision made without one keeps
+    # the last attempt's.
+    code = "response_code = v.response_code," if from_status == Status.SENDING else ""
+    sql = _RECORD_SQL.format(rows=rows, response_code=code)
     with connection.cursor() as cursor:
-        cursor.execute(_RECORD_SQL.format(rows=rows), [*params, from_status])
+        cursor.execute(sql, [*params, from_status])
 
 
 def _update_each_portably(outcomes: list[Outcome], *, from_status: str) -> None:
@@ -579,7 +620,9 @@ def _update_each_portably(outcomes: list[Outcome], *, from_status: str) -> None:
             output_field=Reminder._meta.get_field(field),
         )
 
+    attempted = {"response_code": per_row("response_code", None)}
     Reminder.objects.filter(pk__in=[o.reminder.pk for o in outcomes], status=from_status).update(
+        **(attempted if from_status == Status.SENDING else {}),
         status=per_row("status", F("status")),
         last_error=per_row("last_error", F("last_error")),
         provider_id=per_row("provider_id", F("provider_id")),
@@ -605,10 +648,24 @@ def _give_back(untried: list[Reminder]) -> None:
         )
 
 
+def _pause_gone_receivers(sent: list[Outcome]) -> None:
+    """A receiver that answered 410 Gone asked for no more webhooks: its subscription is
+    paused until a practice admin resumes it."""
+    for outcome in sent:
+        if outcome.status == Status.FAILED and outcome.response_code == ReceiverGoneError.code:
+            webhooks.pause_subscription(
+                subscription_id=outcome.reminder.subscription_id,
+                reason="The receiver answered 410 Gone.",
+            )
+
+
 def _alert_failures(sent: list[Outcome], *, now: dt.datetime) -> None:
     for outcome in sent:
         failed = outcome.status == Status.FAILED
-        if failed and outcome.reminder.kind not in STAFF_KINDS and outcome.reminder.response_id:
+        if failed and outcome.reminder.kind == Kind.WEBHOOK:
+            outcome.reminder.last_error = outcome.last_error
+            raise_webhook_alert(reminder=outcome.reminder, now=now)
+        elif failed and outcome.reminder.kind not in STAFF_KINDS and outcome.reminder.response_id:
             outcome.reminder.last_error = outcome.last_error
             raise_delivery_alert(reminder=outcome.reminder, now=now)
         if outcome.status == Status.FAILED:

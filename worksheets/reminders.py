@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from clients.models import Partner
-from therapy.models import Alert, CounselingSession
-from worksheets.models import Reminder, Response
+from therapy.models import Alert, CounselingSession, WebhookSubscription
+from worksheets.models import WEBHOOK_CHANNEL, Reminder, Response
 from worksheets.outbox import NUDGE_KINDS, STAFF_KINDS, quiet_hours_of
 from worksheets.scheduling import before_session_slot, deadline_for, reminder_slots
 
@@ -130,6 +130,71 @@ def request_link(*, partner: Partner, now: dt.datetime) -> Reminder:
     )
     request_sweep()
     return row
+
+
+def plan_webhook_deliveries(
+    *,
+    subscriptions: list[WebhookSubscription],
+    partner_id: int,
+    event_id: str,
+    event_type: str,
+    payload: dict,
+    now: dt.datetime,
+) -> list[Reminder]:
+    """One outbox row per subscription for an event (therapy.webhooks.emit), due now, in the
+    transaction of what the event reports. Quiet hours, opt-out and nudge caps are a
+    partner's and do not apply: these go to the practice's systems."""
+    from worksheets.tasks import request_sweep
+
+    rows = [
+        Reminder(
+            partner_id=partner_id,
+            kind=Kind.WEBHOOK,
+            channel=WEBHOOK_CHANNEL,
+            due_at=now,
+            subscription=subscription,
+            event_id=event_id,
+            event_type=event_type,
+            payload=payload,
+            created_at=now,
+        )
+        for subscription in subscriptions
+    ]
+    created = Reminder.objects.bulk_create(rows)
+    request_sweep()
+    return created
+
+
+def report_overdue_work(*, now: dt.datetime, limit: int) -> int:
+    """Tell the practice's systems of work that has become overdue since the last sweep: the
+    "assignment.overdue" event, once per response, whether or not the partner takes
+    reminders. Returns how many responses were reported.
+
+    Each response is marked reported in the same transaction as its event is written, so a
+    second sweep, or two at once (SKIP LOCKED), reports nothing twice. Work whose assignment
+    was paused or cancelled, or whose partner was removed, is marked without an event.
+    """
+    from therapy import webhooks
+
+    with transaction.atomic():
+        ids = list(
+            Response.objects.open()
+            .filter(overdue_reported_at__isnull=True, due_at__lt=now)
+            .order_by("due_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return 0
+        Response.objects.filter(pk__in=ids).update(overdue_reported_at=now)
+        overdue = (
+            Response.objects.overdue(now)
+            .filter(pk__in=ids, partner__in=Partner.objects.current())
+            .select_related("assignment__template", "assignment__couple")
+        )
+        for response in overdue:
+            webhooks.emit(webhooks.overdue_event(response), now=now)
+    return len(ids)
 
 
 def cancel_open_reminders(response: Response) -> int:

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
 from clients.models import Partner
+from therapy import webhooks
 from therapy.alerts import raise_pattern_alerts, raise_safety_alert, raise_score_alerts
 from worksheets import outbox
 from worksheets.models import Assignment, Response, WorksheetItem, WorksheetTemplate
@@ -191,6 +192,7 @@ def submit_response(
     response.submitted_at = now
     response.save()
     cancel_open_reminders(response)
+    webhooks.emit(webhooks.submission_event(response), now=now)
     raise_safety_signals(response, now=now)
     _raise_alerts(response, now)
     return response

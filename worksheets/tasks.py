@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from worksheets import occurrences, outbox
+from worksheets import occurrences, outbox, reminders
 
 # Publishing a Celery message costs far more than claiming a row, so claimed rows go out in
 # small batches: one message per batch keeps the sweep fast, a batch shares one SMTP
@@ -28,10 +28,12 @@ def sweep_due_reminders() -> int:
     """Claim every due message and enqueue its send, batch after batch, until nothing due is
     left or the sweep has run for REMINDER_SWEEP_BUDGET seconds (the next beat goes on).
 
-    First, rows a dead worker left "sending" are settled by their kind's rule.
+    First, rows a dead worker left "sending" are settled by their kind's rule, and work that
+    became overdue since the last sweep is reported to the practices' systems.
     """
     started = time.monotonic()
     limit = settings.REMINDER_BATCH_SIZE
+    reminders.report_overdue_work(now=timezone.now(), limit=limit)
     claimed = outbox.recover_interrupted_sends(now=timezone.now(), limit=limit)
     _enqueue(claimed)
     total = len(claimed)

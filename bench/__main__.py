@@ -15,13 +15,15 @@ def main() -> None:
     print("bench: creating the bench database and migrating it", flush=True)
     scratch = database.prepare()
     # Imported only now: these modules use models and settings, which need django.setup().
-    from bench import brief, dashboard, reminder_drain, reminder_sweep
+    from bench import api_caseload, brief, dashboard, reminder_drain, reminder_sweep, worker_memory
 
     benchmarks = [
         (reminder_sweep.NAME, reminder_sweep.run),
         (reminder_drain.NAME, lambda: reminder_drain.run(scratch)),
         (dashboard.NAME, dashboard.run),
         (brief.NAME, brief.run),
+        (api_caseload.NAME, lambda: api_caseload.run(scratch)),
+        (worker_memory.NAME, lambda: worker_memory.run(scratch)),
     ]
     results, lines = {}, []
     try:

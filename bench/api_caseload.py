@@ -1,0 +1,195 @@
+"""Requests per second for the API's caseload, on gunicorn as production runs it, against a
+bare Django view returning the same JSON from the same query.
+
+Ours is `GET /api/v1/caseload/` with a practice's API key, served by the production command
+(bench/servers.py) with two workers and the production settings: DEBUG off, every middleware,
+the per-key rate limit counting in Redis, the access log written. The baseline is
+bench/bare_caseload.py on the same gunicorn with two workers, the same settings but for its
+URL module and no middleware. Both run at once on the same seeded practice, a counselor with
+COUPLES couples and ten weeks of two weekly worksheets each, and their bodies are checked
+byte for byte equal before any timing. A client in another process (bench/load.py) sends
+the requests from THREADS threads; after a warm-up, ROUNDS rounds of REQUESTS requests go to
+each server in turn, and the best round of each counts.
+"""
+
+import itertools
+import json
+import random
+import subprocess
+import sys
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from bench import database, servers
+from bench.dashboard import SURNAMES, seed_couples, seed_history, templates
+from clients.models import Couple, Partner
+from therapy.api_keys import create_api_key
+from therapy.models import Alert, ApiKey, CounselingSession, Counselor, Practice
+from worksheets.models import Assignment, Response
+
+NAME = "api_caseload"
+PATH = "/api/v1/caseload/"
+COUPLES = 56
+CLOSED_COUPLES = 3
+WORKERS = 2
+THREADS = 4
+WARMUP = 100
+REQUESTS = 500
+ROUNDS = 3
+# High enough that the timed requests are never refused, and per second, so that the key's
+# request history DRF keeps in Redis holds about a second of requests: a few hundred
+# timestamps, where production's 120/min holds at most 120.
+RATE = "2000/s"
+
+
+def seed(now, *, name: str = NAME) -> tuple[str, int]:
+    """A practice `name` with a counselor's caseload and its history, and a read key; returns
+    the key and the count of responses. The counselor's username is `name`-counselor."""
+    rng = random.Random(COUPLES)
+    practice = Practice.objects.create(name=f"{name} practice")
+    user = get_user_model().objects.create(
+        username=f"{name}-counselor", first_name="Ari", last_name="Bench", is_staff=True
+    )
+    counselor = Counselor.objects.create(user=user, practice=practice)
+    labels = rng.sample(
+        [f"{a} & {b}" for a, b in itertools.permutations(SURNAMES, 2)], COUPLES + CLOSED_COUPLES
+    )
+    seed_couples(labels[COUPLES:], counselor=counselor, now=now, rng=rng, closed=True)
+    couples, partners = seed_couples(labels[:COUPLES], counselor=counselor, now=now, rng=rng)
+    responses = seed_history(
+        couples, partners, counselor=counselor, worksheets=templates(), now=now, rng=rng
+    )
+    _, raw_key = create_api_key(
+        practice=practice,
+        name=f"{name} key",
+        scope=ApiKey.Scope.READ,
+        created_by=user,
+        now=now,
+    )
+    tables = [
+        model._meta.db_table
+        for model in (Couple, Couple.counselors.through, Partner, Assignment, Response)
+    ] + [CounselingSession._meta.db_table, Alert._meta.db_table, ApiKey._meta.db_table]
+    with database.raw_connection(autocommit=True) as conn:
+        for table in tables:
+            conn.execute(f"VACUUM ANALYZE {table}")
+    return raw_key, responses
+
+
+def count_queries(raw_key: str) -> int:
+    """Queries of one API request once warm (the key's last use written a moment ago)."""
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    if client.get(PATH).status_code != 200:
+        raise RuntimeError("The API refused the bench key")
+    with CaptureQueriesContext(connection) as queries:
+        client.get(PATH)
+    return len(queries)
+
+
+def check_same_body(api_port: int, bare_port: int, headers: dict) -> str:
+    """Both servers' bodies, byte for byte, and what the page covers."""
+    api_status, api_body = servers.get(api_port, PATH, headers)
+    bare_status, bare_body = servers.get(bare_port, PATH, headers)
+    if (api_status, bare_status) != (200, 200):
+        raise RuntimeError(f"The API answered {api_status}, the bare view {bare_status}")
+    if api_body != bare_body:
+        raise RuntimeError(
+            f"The API and the bare view answer different bodies:\n{api_body[:600]!r}\n"
+            f"{bare_body[:600]!r}"
+        )
+    page = json.loads(api_body)
+    rows = page["results"]
+    partners = [p for row in rows for p in row["partners"]]
+    counts = {
+        "overdue work": sum(row["overdue"] > 0 for row in rows),
+        "open alerts": sum(row["open_alerts"] > 0 for row in rows),
+        "a next session": sum(row["next_session"] is not None for row in rows),
+        "a gap change": sum(row["gap_change"] is not None for row in rows),
+        "partners with a map position": sum(bool(p["position"]) for p in partners),
+    }
+    if page["next"] is None or not all(counts.values()):
+        raise RuntimeError(f"The seeded page does not exercise every field: {counts}")
+    described = ", ".join(f"{n} with {what}" for what, n in counts.items())
+    return f"{len(rows)} couples on the first page and a next link; {described}"
+
+
+def load(port: int, headers: dict, requests: int) -> float:
+    """Requests per second for `requests` GETs of the caseload from bench/load.py."""
+    spec = {"port": port, "path": PATH, "headers": headers, "requests": requests}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.load"],
+        input=json.dumps({**spec, "threads": THREADS}),
+        capture_output=True,
+        text=True,
+        cwd=servers.ROOT,
+        check=True,
+    )
+    result = json.loads(done.stdout)
+    if result["statuses"] != {"200": requests}:
+        raise RuntimeError(f"Not every request answered 200: {result['statuses']}")
+    return requests / result["seconds"]
+
+
+def run(scratch: Path | None = None) -> tuple[dict, str]:
+    now = timezone.now()
+    raw_key, responses = seed(now)
+    queries = count_queries(raw_key)
+    headers = {**servers.FORWARDED, "Authorization": f"Bearer {raw_key}"}
+    logs = scratch or Path(tempfile.mkdtemp(prefix="therapy-bench-"))
+    static_root = logs / "static"
+    static_root.mkdir(exist_ok=True)
+    api_env = servers.production_environment(
+        settings_module="therapy.settings", static_root=static_root, API_KEY_RATE=RATE
+    )
+    bare_env = servers.production_environment(
+        settings_module="bench.bare_settings", static_root=static_root
+    )
+    bare_env["SECRET_KEY"] = api_env["SECRET_KEY"]  # the cursor in the next link is signed
+    with ExitStack() as stack:
+        api_port, _ = stack.enter_context(
+            servers.gunicorn(api_env, workers=WORKERS, log=logs / "api-caseload-api.log")
+        )
+        bare_port, _ = stack.enter_context(
+            servers.gunicorn(bare_env, workers=WORKERS, log=logs / "api-caseload-bare.log")
+        )
+        covered = check_same_body(api_port, bare_port, headers)
+        load(api_port, headers, WARMUP)
+        load(bare_port, headers, WARMUP)
+        ours, theirs = [], []
+        for _ in range(ROUNDS):
+            ours.append(load(api_port, headers, REQUESTS))
+            theirs.append(load(bare_port, headers, REQUESTS))
+    value, baseline = max(ours), max(theirs)
+    ratio = value / baseline
+    print(f"  {NAME}: API {', '.join(f'{r:.0f}' for r in ours)} req/s", flush=True)
+    print(f"  {NAME}: bare view {', '.join(f'{r:.0f}' for r in theirs)} req/s", flush=True)
+    result = {
+        "value": round(value, 1),
+        "unit": "req/s",
+        "baseline": round(baseline, 1),
+        "ratio": round(ratio, 3),
+        "queries": queries,
+        "notes": (
+            f"GET {PATH} with a practice's read key, {COUPLES} open couples (plus "
+            f"{CLOSED_COUPLES} closed), {responses:,} responses; gunicorn with {WORKERS} sync "
+            "workers, the production settings and access log, the key's rate limit in Redis "
+            f"set to {RATE} so that no timed request is refused. {THREADS} client threads in "
+            f"another process; best of {ROUNDS} rounds of {REQUESTS} requests after "
+            f"{WARMUP} to warm up, the two servers in turn. Baseline: a plain Django view on "
+            "the same gunicorn and settings, no middleware, no DRF: the key by its digest, "
+            "the same two queries written by hand, json.dumps; its body checked byte "
+            f"for byte equal to the API's ({covered})"
+        ),
+    }
+    line = (
+        f"{NAME}: {value:.0f} req/s for the caseload of {COUPLES} couples on gunicorn "
+        f"(bare Django view {baseline:.0f} req/s, ratio {ratio:.2f}, {queries} queries)"
+    )
+    return result, line

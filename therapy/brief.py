@@ -3,6 +3,8 @@
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db.models import Case, F, Q, Value, When, prefetch_related_objects
+
 from clients.models import Couple, Partner
 from therapy import access
 from therapy.alerts import current_patterns
@@ -190,6 +192,21 @@ class Brief:
         )
 
 
+# What the figures are read from; answers are read for the recent work only.
+_FIGURE_FIELDS = (
+    "assignment_id",
+    "partner_id",
+    "occurrence",
+    "due_at",
+    "status",
+    "submitted_at",
+    "updated_at",
+    "engagement",
+    "scores",
+    "balance_gap",
+)
+
+
 def session_brief(couple: Couple, *, now: dt.datetime) -> Brief:
     """What happened since the last session, for the next one: urgent alerts first, homework
     done, missed and still open, each partner's figures and how they moved, how close their
@@ -204,26 +221,34 @@ def session_brief(couple: Couple, *, now: dt.datetime) -> Brief:
     # The whole history's figures, but answers only from the last session on (they are
     # stored encrypted); each assignment, template and partner is loaded once, not per row.
     everyone = {p.pk: p for p in couple.partners.all()}
+    assignments = {a.pk: a for a in couple.assignments.select_related("template")}
+    templates = {}
+    for assignment in assignments.values():
+        # One instance per template, so that its questions are loaded once.
+        assignment.template = templates.setdefault(assignment.template_id, assignment.template)
+    is_recent = Q(submitted_at__gte=since) | Q(submitted_at=None, due_at__gte=since)
     responses = list(
         Response.objects.filter(assignment__couple=couple)
-        .prefetch_related("assignment__template__items")
-        .defer("answers", "withheld")
+        .only(*_FIGURE_FIELDS)
+        .annotate(
+            recent_answers=_only_if(is_recent, "answers"),
+            recent_withheld=_only_if(is_recent, "withheld"),
+        )
         .order_by("due_at")
     )
     for response in responses:
         response.partner = everyone[response.partner_id]
+        response.assignment = assignments[response.assignment_id]
     submitted = sorted(
         (r for r in responses if r.is_submitted), key=lambda r: (r.submitted_at, r.pk)
     )
     recent = [r for r in responses if (r.submitted_at or r.due_at) >= since]
-    answers = {
-        pk: (given, withheld)
-        for pk, given, withheld in Response.objects.filter(
-            pk__in=[r.pk for r in recent]
-        ).values_list("pk", "answers", "withheld")
-    }
     for response in recent:
-        response.answers, response.withheld = answers[response.pk]
+        response.answers, response.withheld = response.recent_answers, response.recent_withheld
+    # Questions are read only for the work since the last session.
+    prefetch_related_objects(
+        [templates[pk] for pk in {r.assignment.template_id for r in recent}], "items"
+    )
     partners = {pk: PartnerBrief(p) for pk, p in everyone.items() if p.removed_at is None}
     for response in recent:
         summary = partners.get(response.partner_id)
@@ -281,6 +306,16 @@ def session_brief(couple: Couple, *, now: dt.datetime) -> Brief:
             gap_change=gap_change,
             worksheet_prompts=_worksheet_prompts(recent),
         ),
+    )
+
+
+def _only_if(condition: Q, field: str) -> Case:
+    """A response's `field` where `condition` holds, else NULL: answers are decrypted only
+    for the work since the last session, in the same query as the figures."""
+    return Case(
+        When(condition, then=F(field)),
+        default=Value(None),
+        output_field=Response._meta.get_field(field),
     )
 
 

@@ -220,6 +220,6 @@ def test_the_brief_runs_a_fixed_number_of_queries(
     # responses' partners (the patterns and whether joint work is paused are read from
     # these); the access-log row; and the sidebar's permission checks (the user's and their
     # groups').
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(14):
         page = client.get(url)
     assert page.content.decode().count("alone first</h3>") == 2 * weeks

@@ -367,7 +367,9 @@ def export_resources(user, types: list[str]):
         for response in submitted_responses_for(user).iterator(chunk_size=EXPORT_CHUNK):
             yield questionnaire_response(response)
     if "Observation" in types:
-        for response in submitted_responses_for(user).iterator(chunk_size=EXPORT_CHUNK):
+        # Scores only: the answers, stored encrypted, are not read (nor decrypted) again.
+        scores_only = submitted_responses_for(user).defer("answers", "withheld")
+        for response in scores_only.iterator(chunk_size=EXPORT_CHUNK):
             yield from observations(response)
 
 
@@ -426,7 +428,7 @@ def capability_statement(*, base: str) -> dict:
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
-        "date": "2026-12-04",
+        "date": "2026-12-04",  # when what it states last changed
         "kind": "instance",
         "software": {"name": "Couples worksheet companion"},
         "implementation": {

@@ -121,6 +121,7 @@ def bare_setup_mb(env: dict) -> float:
 def run(scratch: Path | None = None) -> tuple[dict, str]:
     scratch = scratch or Path(tempfile.mkdtemp(prefix="therapy-bench-"))
     raw_key, _ = api_caseload.seed(timezone.now(), name=NAME)
+    api_caseload.analyze()
     password = secrets.token_urlsafe(16)
     user = get_user_model().objects.get(username=f"{NAME}-counselor")
     user.set_password(password)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
+from clients.couples import MOST_PARTNERS, REMINDER_TIMING_FIELDS
 from clients.forms import (
     AssignWorksheetForm,
     ErasureForm,
@@ -40,7 +41,7 @@ class PartnerInline(BoundedInlineMixin, admin.StackedInline):
     form = PartnerAdminForm
     template = "admin/clients/couple/partner_inline.html"
     extra = 2
-    max_num = 2
+    max_num = MOST_PARTNERS
     min_num = 1
     fields = [
         "display_name",
@@ -190,9 +191,10 @@ class CoupleAdmin(ScopedAdmin):
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
-        timing = {"time_zone", "quiet_hours_start", "quiet_hours_end", "preferred_hour", "channel"}
         moved = [
-            f.instance for f in formset.forms if f.instance.pk and timing & set(f.changed_data)
+            f.instance
+            for f in formset.forms
+            if f.instance.pk and REMINDER_TIMING_FIELDS & set(f.changed_data)
         ]
         super().save_formset(request, form, formset, change)
         # New times for reminders not yet sent; what went out stays as it was.

@@ -1,5 +1,6 @@
-"""A read-only API for counselors and the practice's other systems: the caseload, a couple's
-scores over time, and the brief.
+"""The API's reads of figures, for counselors and the practice's other systems: the caseload,
+a couple's scores over time, the brief, and CSV downloads. Writes are in therapy/api_couples.py,
+therapy/api_sessions.py and therapy/api_alerts.py.
 
 Scoped like the dashboard (therapy.access): a couple outside the user's caseload answers 404.
 It returns scores and shared answers only, never a partner's private answers, and every
@@ -17,26 +18,21 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from therapy import access, dashboard, exports
+from therapy import access, api_problems, dashboard, exports
 from therapy.api_auth import KeyAwareView
 from therapy.api_pages import caseload_page
+from therapy.api_problems import valid_query
 from therapy.brief import session_brief
 from therapy.serializers import (
     BriefSerializer,
     CaseloadPageSerializer,
     CaseloadQuerySerializer,
     CoupleScoresSerializer,
-    ErrorSerializer,
-    FieldErrorsSerializer,
 )
 
-# What every endpoint may answer besides its 200 (docs/api.md, Access).
-REFUSALS = {
-    401: ErrorSerializer,  # an unknown or revoked API key
-    403: ErrorSerializer,  # no key and no dashboard session, or a read key that writes
-    429: ErrorSerializer,  # the key's rate limit
-}
-COUPLE_REFUSALS = {**REFUSALS, 404: ErrorSerializer}  # not in the caller's scope
+# What every endpoint may answer besides its 200 (docs/api.md, Access), each a problem.
+REFUSALS = api_problems.responses(401, 403, 429)
+COUPLE_REFUSALS = api_problems.responses(401, 403, 404, 429)  # 404: not in the caller's scope
 
 
 class CaseloadView(KeyAwareView, APIView):
@@ -46,36 +42,36 @@ class CaseloadView(KeyAwareView, APIView):
 
     @extend_schema(
         parameters=[CaseloadQuerySerializer],
-        responses={200: CaseloadPageSerializer, 400: FieldErrorsSerializer, **REFUSALS},
+        responses={200: CaseloadPageSerializer, **api_problems.responses(400), **REFUSALS},
     )
     def get(self, request):
-        query = CaseloadQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        sort = query.validated_data["sort"]
+        query = valid_query(CaseloadQuerySerializer, request)
+        sort = query["sort"]
         rows = dashboard.caseload(
             request.user,
             now=timezone.now(),
             sort=sort,
-            attention_only=query.validated_data.get("show") == "attention",
+            attention_only=query.get("show") == "attention",
         )
-        page = caseload_page(rows, sort=sort, cursor=query.validated_data.get("cursor"))
-        return Response(
-            CaseloadPageSerializer(
-                {
-                    "next": self._link(request, page.next_cursor),
-                    "previous": self._link(request, page.previous_cursor),
-                    "results": page.rows,
-                }
-            ).data
-        )
+        page = caseload_page(rows, sort=sort, cursor=query.get("cursor"))
+        return Response(CaseloadPageSerializer(page_body(request, page)).data)
 
-    @staticmethod
-    def _link(request, cursor: str | None) -> str | None:
-        if cursor is None:
-            return None
-        params = request.query_params.copy()
-        params["cursor"] = cursor
-        return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+
+def page_body(request, page) -> dict:
+    """A page of a list with its links to the pages either side."""
+    return {
+        "next": _link(request, page.next_cursor),
+        "previous": _link(request, page.previous_cursor),
+        "results": page.rows,
+    }
+
+
+def _link(request, cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    params = request.query_params.copy()
+    params["cursor"] = cursor
+    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
 
 
 class CoupleReadView(KeyAwareView, APIView):

@@ -1,18 +1,20 @@
-"""Cursor pages of the API's caseload.
+"""Cursor pages of the API's lists: the caseload, couples and alerts.
 
-The caseload is worked out whole (two queries, whatever its size: therapy/dashboard.py), so
-a page is cut from the sorted rows by the sort key of the row before it, not by an offset:
-a couple added or closed between two requests neither repeats nor skips a row on the next
-page. The cursor is that key, signed, so that a cursor made up by hand answers 400 rather
-than comparing values of the wrong kind.
+A page is cut by the sort position of the row before it, not by an offset: a row added or
+removed between two requests neither repeats nor skips one on the next page. The caseload is
+worked out whole (two queries, whatever its size: therapy/dashboard.py), so its pages are cut
+from the sorted rows; the other lists are cut in the query (`rows_page`). The cursor is that
+position, signed, so that a cursor made up by hand answers 400 rather than comparing values of
+the wrong kind.
 """
 
 import datetime as dt
 from dataclasses import dataclass
 
 from django.core import signing
-from rest_framework.exceptions import ValidationError
+from django.db.models import Q, QuerySet
 
+from therapy.api_problems import QueryError
 from therapy.dashboard import SORTS, CaseloadRow
 
 PAGE_SIZE = 50
@@ -21,7 +23,7 @@ _SALT = "therapy.api_pages.caseload"
 
 @dataclass(frozen=True)
 class Page:
-    rows: list[CaseloadRow]
+    rows: list
     next_cursor: str | None
     previous_cursor: str | None
 
@@ -58,6 +60,55 @@ def caseload_page(
     )
 
 
+def rows_page(
+    rows: QuerySet, *, order: tuple[str, str], cursor: str | None, size: int | None = None
+) -> Page:
+    """The page of `rows` in `order` (a field, then a unique one to break ties; "-" for
+    descending) that `cursor` points to: one query of at most `size` + 1 rows."""
+    size = size or PAGE_SIZE
+    name = ",".join(order)
+    direction, mark = _read(cursor, name) if cursor else ("after", None)
+    if mark is not None:
+        rows = rows.filter(_beyond(order, mark, after=direction == "after"))
+    backwards = direction == "before"
+    picked = list(rows.order_by(*(_flipped(f) if backwards else f for f in order))[: size + 1])
+    more = len(picked) > size
+    picked = picked[:size]
+    if backwards:
+        picked.reverse()
+    if not picked:
+        return Page([], None, None)
+    has_next = more if not backwards else True
+    has_previous = more if backwards else mark is not None
+    return Page(
+        rows=picked,
+        next_cursor=_make("after", _position(picked[-1], order), name) if has_next else None,
+        previous_cursor=(
+            _make("before", _position(picked[0], order), name) if has_previous else None
+        ),
+    )
+
+
+def _flipped(field: str) -> str:
+    return field[1:] if field.startswith("-") else f"-{field}"
+
+
+def _position(row, order: tuple[str, str]) -> list:
+    values = (getattr(row, field.lstrip("-")) for field in order)
+    return [value.isoformat() if isinstance(value, dt.datetime) else value for value in values]
+
+
+def _beyond(order: tuple[str, str], mark: tuple, *, after: bool) -> Q:
+    """The rows after (or before) `mark` in `order`."""
+    (first, tie), (first_value, tie_value) = order, mark
+
+    def past(field: str, value) -> Q:
+        smaller = field.startswith("-") == after  # after, in a descending order: smaller
+        return Q(**{f"{field.lstrip('-')}__{'lt' if smaller else 'gt'}": value})
+
+    return past(first, first_value) | (Q(**{first.lstrip("-"): first_value}) & past(tie, tie_value))
+
+
 def _make(direction: str, position: tuple, sort: str) -> str:
     return signing.dumps([direction, sort, list(position)], salt=_SALT, compress=True)
 
@@ -66,7 +117,7 @@ def _read(cursor: str, sort: str) -> tuple[str, tuple]:
     try:
         direction, cursor_sort, position = signing.loads(cursor, salt=_SALT)
     except (signing.BadSignature, ValueError, TypeError):
-        raise ValidationError({"cursor": ["Not a cursor from this API."]}) from None
+        raise QueryError({"cursor": ["Not a cursor from this API."]}) from None
     if cursor_sort != sort:
-        raise ValidationError({"cursor": ["This cursor belongs to another sort order."]})
+        raise QueryError({"cursor": ["This cursor belongs to another sort order."]})
     return direction, tuple(position)

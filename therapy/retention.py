@@ -4,7 +4,8 @@ A couple closed for longer than RECORDS_RETENTION_DAYS is erased by the same rul
 a counselor asks for (clients/partner_rights.py), recorded as done by the retention rule.
 Access-log and change-history rows older than the period go too, for every couple. The
 erasure records themselves stay: they hold ids, not personal data, and show the rule was kept.
-A beat task runs this daily (therapy/tasks.py).
+The API's idempotency keys go once their day is over (therapy/idempotency.py). A beat task
+runs this daily (therapy/tasks.py).
 """
 
 import datetime as dt
@@ -15,6 +16,7 @@ from django.conf import settings
 
 from clients.models import Couple, Partner
 from clients.partner_rights import erase_couple
+from therapy.idempotency import purge_expired
 from therapy.models import AccessLog, Alert, CounselingSession, CounselorNote
 from worksheets.models import Assignment, WorksheetTemplate
 
@@ -28,6 +30,7 @@ class RetentionResult:
     couples_erased: int
     access_log_rows: int
     history_rows: int
+    idempotency_keys: int = 0
 
 
 def apply_retention(*, now: dt.datetime) -> RetentionResult:
@@ -41,11 +44,14 @@ def apply_retention(*, now: dt.datetime) -> RetentionResult:
     history_rows = sum(
         model.history.filter(history_date__lt=cutoff).delete()[0] for model in _TRACKED
     )
-    result = RetentionResult(couples, access_rows, history_rows)
+    keys = purge_expired(now=now)
+    result = RetentionResult(couples, access_rows, history_rows, keys)
     logger.info(
-        "Retention: %s couple(s) erased, %s access-log and %s history row(s) removed",
+        "Retention: %s couple(s) erased, %s access-log and %s history row(s) and %s "
+        "idempotency key(s) removed",
         couples,
         access_rows,
         history_rows,
+        keys,
     )
     return result

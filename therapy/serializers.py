@@ -1,15 +1,22 @@
-"""Output shapes of the counselor API. Read-only: the API changes nothing.
+"""Shapes of the counselor API: what it answers, and what its writes take.
 
-Times are ISO 8601 in UTC; scores are the stored ones. Every couple-level answer carries the
-reminder that these are reflective exercises, not a diagnosis.
+Times are ISO 8601 in UTC; scores are the stored ones. Every couple-level answer of scores
+carries the reminder that these are reflective exercises, not a diagnosis. A write's input is
+checked for its shape here (types, unknown fields); what the values may be is the dashboard's
+rule, checked by the dashboard's forms and domain functions (therapy/api_couples.py).
 """
 
+from django import forms
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from clients.models import Couple, Partner
 from therapy.brief import NOTE
 from therapy.dashboard import SORTS
+from therapy.input_limits import check_service_year
+from therapy.models import Alert
 
 
 class PartnerSummarySerializer(serializers.Serializer):
@@ -35,18 +42,6 @@ class CaseloadRowSerializer(serializers.Serializer):
     gap = serializers.IntegerField(allow_null=True)
     gap_change = serializers.IntegerField(allow_null=True)
     partners = PartnerSummarySerializer(many=True)
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
-class FieldErrorsSerializer(serializers.Serializer):
-    """400: each field of the query that was refused, with what was wrong with it."""
-
-    sort = serializers.ListField(child=serializers.CharField(), required=False)
-    show = serializers.ListField(child=serializers.CharField(), required=False)
-    cursor = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 class CaseloadQuerySerializer(serializers.Serializer):
@@ -247,3 +242,213 @@ class BriefSerializer(serializers.Serializer):
     patterns = PatternSerializer(many=True)
     prompts = PromptSerializer(many=True)
     note = serializers.CharField()
+
+
+# --- Couples, partners, sessions and alerts -----------------------------------------------------
+
+
+class StrictSerializer(serializers.Serializer):
+    """A request body whose every field is known: a field not named here answers 400, rather
+    than being ignored while the client thinks it was saved."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(str(name) for name in set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Not a field of this request."] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+# Each value a `const` in place, not an enum: other `status` fields of the schema are other
+# sets of values, and an enum would take a made-up name.
+@extend_schema_field(
+    {
+        "type": "string",
+        "oneOf": [{"const": value, "title": label} for value, label in Couple.Status.choices],
+    }
+)
+class CoupleStatusField(serializers.ChoiceField):
+    """A couple's status: active, paused or closed."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=Couple.Status.choices, **kwargs)
+
+
+class CounselorRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    name = serializers.CharField(source="display_name")
+
+
+class PartnerDetailSerializer(serializers.Serializer):
+    """A partner's details, as the couple's page in the dashboard shows them to the same
+    counselor. Never a personal link or its token."""
+
+    id = serializers.IntegerField(source="pk")
+    couple = serializers.IntegerField(source="couple_id")
+    name = serializers.CharField(source="display_name")
+    email = serializers.CharField()
+    phone = serializers.CharField(help_text="E.164, e.g. +12025550143; empty when none")
+    time_zone = serializers.CharField(help_text="IANA name, e.g. America/New_York")
+    quiet_hours_start = serializers.TimeField(format="%H:%M", help_text="Local HH:MM")
+    quiet_hours_end = serializers.TimeField(format="%H:%M", help_text="Local HH:MM")
+    preferred_hour = serializers.IntegerField(help_text="Local hour (0–23) for reminders")
+    channel = serializers.ChoiceField(choices=Partner.Channel.choices)
+    reminders_enabled = serializers.BooleanField()
+    removed = serializers.BooleanField(
+        source="is_removed", help_text="No longer part of this work: keeps past answers only"
+    )
+    removed_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class CoupleDetailSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    label = serializers.CharField()
+    status = CoupleStatusField()
+    individual_work_only = serializers.BooleanField()
+    counselors = CounselorRefSerializer(many=True, source="counselors.all")
+    partners = PartnerDetailSerializer(many=True, source="partners.all")
+    created_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+
+class CouplePageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null at the end")
+    previous = serializers.URLField(allow_null=True, help_text="The page before, or null")
+    results = CoupleDetailSerializer(many=True)
+
+
+class CoupleQuerySerializer(serializers.Serializer):
+    status = CoupleStatusField(required=False)
+    cursor = serializers.CharField(
+        required=False, help_text="From the `next` or `previous` link of a page"
+    )
+
+
+class PartnerInputSerializer(StrictSerializer):
+    """A partner's details. Left out: as the dashboard's form starts them (the practice's time
+    zone, quiet 21:00–08:00, reminders at 18, by e-mail), or as they are."""
+
+    name = serializers.CharField(max_length=80, required=False)
+    email = serializers.CharField(required=False)
+    phone = serializers.CharField(
+        required=False, allow_blank=True, help_text="Any common form; kept in E.164"
+    )
+    time_zone = serializers.CharField(required=False, help_text="IANA name, e.g. Europe/Berlin")
+    quiet_hours_start = serializers.CharField(required=False, help_text="Local HH:MM")
+    quiet_hours_end = serializers.CharField(required=False, help_text="Local HH:MM")
+    preferred_hour = serializers.IntegerField(required=False, help_text="0–23")
+    channel = serializers.ChoiceField(
+        choices=Partner.Channel.choices, required=False, help_text="sms needs a mobile number"
+    )
+    reminders_enabled = serializers.BooleanField(required=False)
+
+
+class PartnerCreateSerializer(PartnerInputSerializer):
+    name = serializers.CharField(max_length=80)
+    email = serializers.CharField()
+
+
+class PartnerUpdateSerializer(PartnerInputSerializer):
+    removed = serializers.BooleanField(
+        required=False, help_text="true: no longer part of this work (keeps past answers)"
+    )
+
+
+class CoupleInputSerializer(StrictSerializer):
+    label = serializers.CharField(max_length=120, required=False)
+    status = CoupleStatusField(required=False)
+    individual_work_only = serializers.BooleanField(required=False)
+    counselors = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="Counselor ids of the practice; a practice admin or a key chooses them",
+    )
+
+
+class CoupleCreateSerializer(CoupleInputSerializer):
+    label = serializers.CharField(max_length=120)
+    partners = PartnerCreateSerializer(many=True, allow_empty=False, help_text="One or two")
+
+
+class EmptySerializer(StrictSerializer):
+    """Nothing to send: the path says it all."""
+
+
+class SessionDetailSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    couple = serializers.IntegerField(source="couple_id")
+    counselor = CounselorRefSerializer()
+    starts_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 time with its UTC offset (or Z): a time without one could be any instant."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            parsed = parse_datetime(value)
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("naive")
+        moment = super().to_internal_value(value)
+        try:
+            check_service_year(moment)
+        except forms.ValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+        return moment
+
+    default_error_messages = {
+        "naive": "Give the time with its UTC offset, e.g. 2026-12-01T15:00:00-05:00 or …Z."
+    }
+
+
+class SessionCreateSerializer(StrictSerializer):
+    starts_at = AwareDateTimeField()
+    counselor = serializers.IntegerField(
+        required=False, help_text="One of the couple's counselors; a key must name one"
+    )
+
+
+class SessionMoveSerializer(StrictSerializer):
+    starts_at = AwareDateTimeField()
+
+
+class AlertDetailSerializer(serializers.Serializer):
+    """An alert: its reason names the worksheet, never an answer."""
+
+    id = serializers.IntegerField(source="pk")
+    couple = CoupleRefSerializer()
+    kind = serializers.ChoiceField(choices=Alert.Kind.choices)
+    urgent = serializers.BooleanField(source="is_urgent")
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    acknowledged_by = serializers.CharField(
+        source="acknowledged_by.display_name", allow_null=True, default=None
+    )
+    follow_up_note = serializers.CharField(help_text="What was done, kept with the acknowledgement")
+
+
+class AlertPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null at the end")
+    previous = serializers.URLField(allow_null=True, help_text="The page before, or null")
+    results = AlertDetailSerializer(many=True)
+
+
+class AlertQuerySerializer(serializers.Serializer):
+    couple = serializers.IntegerField(required=False, min_value=1, help_text="A couple's id")
+    state = serializers.ChoiceField(choices=["open", "acknowledged"], required=False)
+    cursor = serializers.CharField(
+        required=False, help_text="From the `next` or `previous` link of a page"
+    )
+
+
+class AcknowledgeSerializer(StrictSerializer):
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="What you did to follow up; required for an urgent alert",
+    )

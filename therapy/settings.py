@@ -477,6 +477,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["therapy.input_limits.CleanJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"api_key": _API_KEY_RATE},
+    "EXCEPTION_HANDLER": "therapy.api_problems.problem_exception_handler",
 }
 # The schema at /api/schema/ (committed as docs/openapi.yaml) and its page at /api/docs/.
 SPECTACULAR_SETTINGS = {

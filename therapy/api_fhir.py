@@ -18,7 +18,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework.views import APIView, exception_handler
 
 from therapy import access, fhir
 from therapy.api_auth import KeyAwareView
@@ -46,6 +46,17 @@ class AlwaysFhirJson(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
+def outcome_exception_handler(exc, context):
+    """REST framework's own exception handler, its answer an OperationOutcome rather than
+    the rest of the API's kind of refusal: a FHIR client reads only FHIR. The status and
+    headers stay (WWW-Authenticate on a 401, Retry-After on a 429)."""
+    response = exception_handler(exc, context)
+    if response is not None:
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
+        response.data = fhir.operation_outcome(response.status_code, str(detail))
+    return response
+
+
 # FHIR clients read the CapabilityStatement (GET /api/fhir/metadata), not the OpenAPI schema,
 # so these views are left out of it.
 @extend_schema(exclude=True)
@@ -53,13 +64,8 @@ class FhirView(KeyAwareView, APIView):
     renderer_classes = [FhirJsonRenderer]
     content_negotiation_class = AlwaysFhirJson
 
-    def handle_exception(self, exc):
-        """A refusal keeps its status and headers (WWW-Authenticate, Retry-After) and says
-        why in an OperationOutcome."""
-        response = super().handle_exception(exc)
-        detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
-        response.data = fhir.operation_outcome(response.status_code, str(detail))
-        return response
+    def get_exception_handler(self):
+        return outcome_exception_handler
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

@@ -5,11 +5,12 @@ Ours is `GET /api/v1/caseload/` with a practice's API key, served by the product
 (bench/servers.py) with two workers and the production settings: DEBUG off, every middleware,
 the per-key rate limit counting in Redis, the access log written. The baseline is
 bench/bare_caseload.py on the same gunicorn with two workers, the same settings but for its
-URL module and no middleware. Both run at once on the same seeded practice, a counselor with
-COUPLES couples and ten weeks of two weekly worksheets each, and their bodies are checked
-byte for byte equal before any timing. A client in another process (bench/load.py) sends
-the requests from THREADS threads; after a warm-up, ROUNDS rounds of REQUESTS requests go to
-each server in turn, and the best round of each counts.
+URL module and no middleware; beside it, for the notes, the same bare view reading the
+caseload through the product's functions (bench/bare_caseload_orm.py). All run at once on the
+same seeded practice, a counselor with COUPLES couples and ten weeks of two weekly worksheets
+each, and their bodies are checked byte for byte equal before any timing. A client in another
+process (bench/load.py) sends the requests from THREADS threads; after a warm-up, ROUNDS
+rounds of REQUESTS requests go to each server in turn, and the best round of each counts.
 """
 
 import itertools
@@ -20,14 +21,16 @@ import sys
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
+from urllib.parse import unquote
 
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from bench import database, servers
+from bench import bare_caseload, database, servers
 from bench.dashboard import SURNAMES, seed_couples, seed_history, templates
 from clients.models import Couple, Partner
 from therapy.api_keys import create_api_key
@@ -41,8 +44,11 @@ CLOSED_COUPLES = 3
 WORKERS = 2
 THREADS = 4
 WARMUP = 100
-REQUESTS = 500
+REQUESTS = 300
 ROUNDS = 3
+# The baseline, and a second bare view reading the caseload through the product's functions
+# (the ORM), which tells DRF's and the middleware's share of the gap from the ORM's.
+BARE_VIEWS = {"bare": "bench.bare_caseload", "bare ORM": "bench.bare_caseload_orm"}
 # High enough that the timed requests are never refused, and per second, so that the key's
 # request history DRF keeps in Redis holds about a second of requests: a few hundred
 # timestamps, where production's 120/min holds at most 120.
@@ -97,17 +103,34 @@ def count_queries(raw_key: str) -> int:
     return len(queries)
 
 
-def check_same_body(api_port: int, bare_port: int, headers: dict) -> str:
-    """Both servers' bodies, byte for byte, and what the page covers."""
-    api_status, api_body = servers.get(api_port, PATH, headers)
-    bare_status, bare_body = servers.get(bare_port, PATH, headers)
-    if (api_status, bare_status) != (200, 200):
-        raise RuntimeError(f"The API answered {api_status}, the bare view {bare_status}")
-    if api_body != bare_body:
-        raise RuntimeError(
-            f"The API and the bare view answer different bodies:\n{api_body[:600]!r}\n"
-            f"{bare_body[:600]!r}"
-        )
+def comparable(body: bytes, secret_key: str) -> tuple[bytes, str, object]:
+    """The body with its next link taken out; the link's address before the cursor; and what
+    the cursor says. The signed cursor carries the second it was made, so two bodies made a
+    second apart differ there and only there."""
+    link = json.loads(body)["next"]
+    if link is None:
+        return body, "", None
+    address, cursor = link.split("?cursor=")
+    said = signing.loads(unquote(cursor), key=secret_key, salt=bare_caseload.CURSOR_SALT)
+    without_link = body.replace(json.dumps(link).encode(), b'"<next>"')
+    if without_link == body:
+        raise RuntimeError("The next link is not written in the body as json.dumps writes it")
+    return without_link, address, said
+
+
+def check_same_body(ports: dict[str, int], headers: dict, secret_key: str) -> str:
+    """Every server's body byte for byte the API's (the cursor's time aside), and what the
+    page covers."""
+    answers = {name: servers.get(port, PATH, headers) for name, port in ports.items()}
+    if any(status != 200 for status, _ in answers.values()):
+        raise RuntimeError(f"Not every server answered 200: {answers}")
+    api_body = answers["api"][1]
+    for name, (_, body) in answers.items():
+        if comparable(body, secret_key) != comparable(api_body, secret_key):
+            raise RuntimeError(
+                f"The API and the {name} view answer different bodies:\n{api_body[:600]!r}\n"
+                f"{body[:600]!r}"
+            )
     page = json.loads(api_body)
     rows = page["results"]
     partners = [p for row in rows for p in row["partners"]]
@@ -153,28 +176,33 @@ def run(scratch: Path | None = None) -> tuple[dict, str]:
     api_env = servers.production_environment(
         settings_module="therapy.settings", static_root=static_root, API_KEY_RATE=RATE
     )
-    bare_env = servers.production_environment(
-        settings_module="bench.bare_settings", static_root=static_root
-    )
-    bare_env["SECRET_KEY"] = api_env["SECRET_KEY"]  # the cursor in the next link is signed
+    environments = {"api": api_env}
+    for name, urls in BARE_VIEWS.items():
+        environments[name] = servers.production_environment(
+            settings_module="bench.bare_settings",
+            static_root=static_root,
+            BENCH_BARE_URLCONF=urls,
+            # The cursor in the next link is signed with the secret key.
+            SECRET_KEY=api_env["SECRET_KEY"],
+        )
     with ExitStack() as stack:
-        api_port, _ = stack.enter_context(
-            servers.gunicorn(api_env, workers=WORKERS, log=logs / "api-caseload-api.log")
-        )
-        bare_port, _ = stack.enter_context(
-            servers.gunicorn(bare_env, workers=WORKERS, log=logs / "api-caseload-bare.log")
-        )
-        covered = check_same_body(api_port, bare_port, headers)
-        load(api_port, headers, WARMUP)
-        load(bare_port, headers, WARMUP)
-        ours, theirs = [], []
+        ports = {
+            name: stack.enter_context(
+                servers.gunicorn(env, workers=WORKERS, log=logs / f"api-caseload-{name}.log")
+            )[0]
+            for name, env in environments.items()
+        }
+        covered = check_same_body(ports, headers, api_env["SECRET_KEY"])
+        for port in ports.values():
+            load(port, headers, WARMUP)
+        rates = {name: [] for name in ports}
         for _ in range(ROUNDS):
-            ours.append(load(api_port, headers, REQUESTS))
-            theirs.append(load(bare_port, headers, REQUESTS))
-    value, baseline = max(ours), max(theirs)
+            for name, port in ports.items():
+                rates[name].append(load(port, headers, REQUESTS))
+    for name, label in (("api", "API"), *((name, f"{name} view") for name in BARE_VIEWS)):
+        print(f"  {NAME}: {label} {', '.join(f'{r:.0f}' for r in rates[name])} req/s", flush=True)
+    value, baseline, through_orm = (max(rates[name]) for name in ("api", "bare", "bare ORM"))
     ratio = value / baseline
-    print(f"  {NAME}: API {', '.join(f'{r:.0f}' for r in ours)} req/s", flush=True)
-    print(f"  {NAME}: bare view {', '.join(f'{r:.0f}' for r in theirs)} req/s", flush=True)
     result = {
         "value": round(value, 1),
         "unit": "req/s",
@@ -187,10 +215,13 @@ def run(scratch: Path | None = None) -> tuple[dict, str]:
             "workers, the production settings and access log, the key's rate limit in Redis "
             f"set to {RATE} so that no timed request is refused. {THREADS} client threads in "
             f"another process; best of {ROUNDS} rounds of {REQUESTS} requests after "
-            f"{WARMUP} to warm up, the two servers in turn. Baseline: a plain Django view on "
+            f"{WARMUP} to warm up, the servers in turn. Baseline: a plain Django view on "
             "the same gunicorn and settings, no middleware, no DRF: the key by its digest, "
             "the same two queries written by hand, json.dumps; its body checked byte "
-            f"for byte equal to the API's ({covered})"
+            "for byte equal to the API's, the second the cursor was signed aside "
+            f"({covered}). The same bare view reading the caseload "
+            "through the product's functions (find_api_key, dashboard.caseload, so the ORM), "
+            f"body equal too: {through_orm:.1f} req/s, ratio {value / through_orm:.2f}"
         ),
     }
     line = (

@@ -142,10 +142,9 @@ def plan_webhook_deliveries(
     now: dt.datetime,
 ) -> list[Reminder]:
     """One outbox row per subscription for an event (therapy.webhooks.emit), due now, in the
-    transaction of what the event reports. Quiet hours, opt-out and nudge caps are a
-    partner's and do not apply: these go to the practice's systems."""
-    from worksheets.tasks import request_sweep
-
+    transaction of what the event reports; the next sweep sends it, within a minute. Quiet
+    hours, opt-out and nudge caps are a partner's and do not apply: these go to the
+    practice's systems."""
     rows = [
         Reminder(
             partner_id=partner_id,
@@ -160,9 +159,7 @@ def plan_webhook_deliveries(
         )
         for subscription in subscriptions
     ]
-    created = Reminder.objects.bulk_create(rows)
-    request_sweep()
-    return created
+    return Reminder.objects.bulk_create(rows)
 
 
 def report_overdue_work(*, now: dt.datetime, limit: int) -> int:

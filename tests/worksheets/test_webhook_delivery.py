@@ -7,6 +7,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from tests.factories import CounselorFactory, PracticeFactory, couple_with_partners
@@ -115,9 +116,11 @@ def test_a_submission_reaches_the_receiver_signed_and_fresh(
     assert row.event_id == got.webhook_id
 
 
-def test_the_event_is_written_with_the_submission_it_reports(
-    subscription, assignment, partner_a, django_capture_on_commit_callbacks
-):
+def test_the_event_is_written_with_the_submission_it_reports(subscription, assignment, partner_a):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        submit(assignment, partner_a)
+        raise RuntimeError("the submission's transaction rolls back")
+    assert not Reminder.objects.filter(kind=Reminder.Kind.WEBHOOK).exists()
     submit(assignment, partner_a)
     [row] = Reminder.objects.filter(kind=Reminder.Kind.WEBHOOK)
     assert (row.partner_id, row.event_type, row.status) == (

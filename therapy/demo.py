@@ -13,8 +13,16 @@ from django.db import transaction
 
 from clients.models import Couple, Partner
 from therapy.api_keys import create_api_key
-from therapy.models import ApiKey, CounselingSession, Counselor, CounselorNote, Practice
+from therapy.models import (
+    ApiKey,
+    CounselingSession,
+    Counselor,
+    CounselorNote,
+    Practice,
+    WebhookSubscription,
+)
 from therapy.sessions import schedule_session
+from therapy.webhooks import EVENT_TYPES, new_secret
 from worksheets.assignments import assign_worksheet
 from worksheets.library import latest_templates
 from worksheets.outbox import claim_due_reminders, send_reminder
@@ -285,6 +293,17 @@ def load_demo(*, now: dt.datetime) -> bool:
         scope=ApiKey.Scope.READ,
         created_by=director.user,
         now=now,
+    )
+    # The records system's webhook address, for the webhooks page to list: paused, since
+    # the demo has no such system to post to (and an address of example.org resolves nowhere).
+    WebhookSubscription.objects.create(
+        practice=practice,
+        url="https://records.example.org/webhooks",
+        events=[event for event, _ in EVENT_TYPES],
+        status=WebhookSubscription.Status.PAUSED,
+        secret=new_secret(),
+        created_by=director.user,
+        created_at=now,
     )
     other = Counselor.objects.create(
         user=_user("counselor2", "Daniel", "Okoye", DEMO_PASSWORD), practice=practice

@@ -15,7 +15,12 @@ from worksheets.tasks import request_sweep
 
 
 class AssignmentError(ValueError):
-    pass
+    """Work that cannot be assigned or changed as asked; `field` names the detail at fault
+    (a keyword of assign_worksheet, or "status"), or is None when it is the couple's state."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 @transaction.atomic
@@ -50,13 +55,16 @@ def assign_worksheet(
     if not couple.is_active:
         raise AssignmentError("Worksheets can only be assigned to an active couple.")
     if (due_at is None) == (due_date is None):
-        raise AssignmentError("Give a due date or a due time, not both.")
+        raise AssignmentError("Give a due date or a due time, not both.", field="due_date")
     if due_date is not None:
         due_at = end_of_local_day(due_date, ZoneInfo(couple.practice.time_zone))
     if due_at <= now:
-        raise AssignmentError("The due date must be in the future.")
+        raise AssignmentError(
+            "The due date must be in the future.",
+            field="due_date" if due_date is not None else "due_at",
+        )
     if for_partner is not None and (for_partner.couple_id != couple.pk or for_partner.is_removed):
-        raise AssignmentError("That partner is not part of this couple.")
+        raise AssignmentError("That partner is not part of this couple.", field="for_partner")
     assignment = Assignment(
         couple=couple,
         template=template,
@@ -84,7 +92,8 @@ def assign_worksheet(
         if deadline <= now:
             raise AssignmentError(
                 f"{due_date:%-d %B} has already ended for {partner.display_name}, whose time "
-                f"zone is {partner.time_zone}. Choose a later date."
+                f"zone is {partner.time_zone}. Choose a later date.",
+                field="due_date",
             )
     assignment.save()
     for partner, deadline in deadlines.items():
@@ -121,3 +130,16 @@ def cancel_assignment(*, assignment: Assignment) -> None:
     Reminder.objects.filter(response__assignment=assignment).open().update(
         status=Reminder.Status.CANCELLED, lease_until=None
     )
+
+
+@transaction.atomic
+def pause_assignment(*, assignment: Assignment) -> None:
+    """Pause an active assignment: partners cannot answer it meanwhile, its reminders are
+    skipped when they come due (the send task re-checks that the assignment is active), no
+    later occurrence opens, and nothing of it counts as overdue."""
+    paused = Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.ACTIVE).update(
+        status=Assignment.Status.PAUSED
+    )
+    if not paused:
+        raise AssignmentError("Only an active assignment can be paused.", field="status")
+    record_update(Assignment, [assignment.pk], reason="Paused")

@@ -129,10 +129,10 @@ for loaded in (schema, fuzzed_schema):
 # --- the seeded practice -------------------------------------------------------------------
 
 
-def text_for(item: WorksheetItem, assignment) -> str:
-    if assignment.visibility_of(item) == WorksheetItem.Visibility.SHARED and not (
-        item.for_counselor
-    ):
+def words_for(item: WorksheetItem, assignment) -> str:
+    """Words that say who may read them: shared with the other partner, or kept private."""
+    shared = assignment.visibility_of(item) == WorksheetItem.Visibility.SHARED
+    if shared and not item.for_counselor:
         return f"Shared words on {item.key}"
     return f"{PRIVATE} kept to {item.key}"
 
@@ -156,7 +156,7 @@ def answers_for(template, assignment, *, signal: bool = False) -> dict:
         elif kind == kinds.TIME_SPLIT:
             answers[item.key] = {c["key"]: 5 for c in options["categories"]}
         else:
-            answers[item.key] = text_for(item, assignment)
+            answers[item.key] = words_for(item, assignment)
     return answers
 
 
@@ -189,10 +189,10 @@ def hand_in(couple, template, counselor, *, at, withheld=(), signal=False):
         )
 
 
-def seed_practice() -> World:
+def seed_practice() -> dict[str, dict[str, str]]:
     """Harbor Counseling: two couples with weeks of handed-in work (shared, private, withheld
     and counselor-only words), score and safety alerts, a session booked; another practice
-    with a couple of its own; and a key for every role."""
+    with a couple of its own; and a key for every role, whose headers it returns."""
     now = timezone.now()
     load_library()
     library = latest_templates()
@@ -239,14 +239,16 @@ def seed_practice() -> World:
         )
         return key, {"Authorization": f"Bearer {raw}"}
 
-    world = World(seeded_values=seeded_values())
-    world.headers["read key"] = bearer(harbor, ApiKey.Scope.READ)[1]
-    world.headers["read-write key"] = bearer(harbor, ApiKey.Scope.READ_WRITE)[1]
-    world.headers["other practice key"] = bearer(elsewhere, ApiKey.Scope.READ_WRITE)[1]
-    revoked, world.headers["revoked key"] = bearer(harbor, ApiKey.Scope.READ_WRITE)
+    revoked, revoked_headers = bearer(harbor, ApiKey.Scope.READ_WRITE)
     revoke_api_keys(keys=ApiKey.objects.filter(pk=revoked.pk), now=now)
-    world.headers["no key"] = {}
-    return world
+    return {
+        "read key": bearer(harbor, ApiKey.Scope.READ)[1],
+        "read-write key": bearer(harbor, ApiKey.Scope.READ_WRITE)[1],
+        # Allowed to write, so that its writes reach the scoping, not the scope check.
+        "other practice key": bearer(elsewhere, ApiKey.Scope.READ_WRITE)[1],
+        "revoked key": revoked_headers,
+        "no key": {},
+    }
 
 
 def seeded_values() -> dict[str, list]:
@@ -269,9 +271,10 @@ def seeded_values() -> dict[str, list]:
 
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
+    """The practice, committed for the server to read; the database emptied afterwards."""
     with django_db_blocker.unblock():
-        world = seed_practice()
-        WORLD.headers, WORLD.seeded_values = world.headers, world.seeded_values
+        WORLD.headers = seed_practice()
+        WORLD.seeded_values = seeded_values()
         yield WORLD
         call_command("flush", interactive=False, verbosity=0)
 

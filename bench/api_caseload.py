@@ -1,16 +1,18 @@
-"""Requests per second for the API's caseload, on gunicorn as production runs it, against a
-bare Django view returning the same JSON from the same query.
+"""Requests per second for the API's caseload, on gunicorn as production runs it, against a bare
+Django view returning the same JSON from the same query.
 
 Ours is `GET /api/v1/caseload/` with a practice's API key, served by the production command
 (bench/servers.py) with two workers and the production settings: DEBUG off, every middleware,
-the per-key rate limit counting in Redis, the access log written. The baseline is
-bench/bare_caseload.py on the same gunicorn with two workers, the same settings but for its
-URL module and no middleware; beside it, for the notes, the same bare view reading the
-caseload through the product's functions (bench/bare_caseload_orm.py). All run at once on the
+the per-key rate limit counting in Redis, the access log written. The baseline is a bare view
+running the same query, the caseload read by the product's own function
+(bench/bare_caseload_orm.py), on the same gunicorn with two workers, the same settings but for
+its URL module and no middleware, so that the ratio is what DRF, the middleware, the rate limit
+and the access log cost. Beside it, for the notes, the same bare view with the two queries
+written by hand (bench/bare_caseload.py), which tells the ORM's share. All run at once on the
 same seeded practice, a counselor with COUPLES couples and ten weeks of two weekly worksheets
 each, and their bodies are checked byte for byte equal before any timing. A client in another
-process (bench/load.py) sends the requests from THREADS threads; after a warm-up, ROUNDS
-rounds of REQUESTS requests go to each server in turn, and the best round of each counts.
+process (bench/load.py) sends the requests from THREADS threads; after a warm-up, ROUNDS rounds
+of REQUESTS requests go to each server in turn, and the best round of each counts.
 """
 
 import itertools
@@ -46,9 +48,9 @@ THREADS = 4
 WARMUP = 100
 REQUESTS = 300
 ROUNDS = 3
-# The baseline, and a second bare view reading the caseload through the product's functions
-# (the ORM), which tells DRF's and the middleware's share of the gap from the ORM's.
-BARE_VIEWS = {"bare": "bench.bare_caseload", "bare ORM": "bench.bare_caseload_orm"}
+# The baseline, the same query in a bare view, and a second bare view with the queries written
+# by hand, which tells the ORM's share of the cost from DRF's and the middleware's.
+BARE_VIEWS = {"bare": "bench.bare_caseload_orm", "bare SQL": "bench.bare_caseload"}
 # High enough that the timed requests are never refused, and per second, so that the key's
 # request history DRF keeps in Redis holds about a second of requests: a few hundred
 # timestamps, where production's 120/min holds at most 120.
@@ -201,7 +203,7 @@ def run(scratch: Path | None = None) -> tuple[dict, str]:
                 rates[name].append(load(port, headers, REQUESTS))
     for name, label in (("api", "API"), *((name, f"{name} view") for name in BARE_VIEWS)):
         print(f"  {NAME}: {label} {', '.join(f'{r:.0f}' for r in rates[name])} req/s", flush=True)
-    value, baseline, through_orm = (max(rates[name]) for name in ("api", "bare", "bare ORM"))
+    value, baseline, by_hand = (max(rates[name]) for name in ("api", "bare", "bare SQL"))
     ratio = value / baseline
     result = {
         "value": round(value, 1),
@@ -216,12 +218,12 @@ def run(scratch: Path | None = None) -> tuple[dict, str]:
             f"set to {RATE} so that no timed request is refused. {THREADS} client threads in "
             f"another process; best of {ROUNDS} rounds of {REQUESTS} requests after "
             f"{WARMUP} to warm up, the servers in turn. Baseline: a plain Django view on "
-            "the same gunicorn and settings, no middleware, no DRF: the key by its digest, "
-            "the same two queries written by hand, json.dumps; its body checked byte "
+            "the same gunicorn and settings, no middleware, no DRF, running the same query "
+            "(find_api_key, dashboard.caseload) and json.dumps; its body checked byte "
             "for byte equal to the API's, the second the cursor was signed aside "
-            f"({covered}). The same bare view reading the caseload "
-            "through the product's functions (find_api_key, dashboard.caseload, so the ORM), "
-            f"body equal too: {through_orm:.1f} req/s, ratio {value / through_orm:.2f}"
+            f"({covered}). The same bare view with the key and the caseload's two queries "
+            f"written by hand, body equal too: {by_hand:.1f} req/s, ratio "
+            f"{value / by_hand:.2f} (the ORM's share)"
         ),
     }
     line = (

@@ -1,4 +1,5 @@
-"""The api_caseload benchmark's baseline: the caseload's first page as a bare Django view.
+"""The api_caseload benchmark's second bare view: the caseload's first page with its queries
+written by hand, which tells the ORM's share of the API's cost.
 
 A plain function view at the API's own path, served with bench/bare_settings.py (the
 production settings, this URL module, no middleware). It does only what the answer needs:

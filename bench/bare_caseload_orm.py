@@ -1,8 +1,8 @@
-"""A second, informative baseline for api_caseload: the bare view of bench/bare_caseload.py,
-but with the caseload read as the API reads it, through the product's own functions
-(therapy.api_keys.find_api_key, therapy.dashboard.caseload) and so through the ORM. Between
-it and the API is what DRF, the middleware and the rate limit cost; between it and the
-hand-written queries, what the ORM costs."""
+"""The baseline of api_caseload: a bare view answering the API's JSON from the same query, the
+caseload read as the API reads it, through the product's own functions
+(therapy.api_keys.find_api_key, therapy.dashboard.caseload). Between it and the API is what
+DRF, the middleware, the rate limit and the access log cost; between it and the hand-written
+queries of bench/bare_caseload.py, what the ORM costs."""
 
 from django.http import HttpResponse
 from django.urls import path

@@ -25,7 +25,7 @@ def test_the_bare_views_answer_the_apis_body_byte_for_byte(client, settings):
     assert api.status_code == 200
     assert {name: response.status_code for name, response in bare.items()} == {
         "bare": 200,
-        "bare ORM": 200,
+        "bare SQL": 200,
     }
     # The signed cursor in the next link carries the second it was made, and only that may
     # differ.

@@ -53,6 +53,21 @@ class WebhookRetryError(TransientDeliveryError):
         self.response_code = response_code
 
 
+# How much of a receiver's answer is read, so that its connection can serve the next POST; a
+# longer answer is cut off with its connection.
+_ANSWER_READ_LIMIT = 64 * 1024
+
+
+def _drain(answer: requests.Response) -> None:
+    read = 0
+    with contextlib.suppress(requests.RequestException):
+        for chunk in answer.iter_content(chunk_size=8192):
+            read += len(chunk)
+            if read > _ANSWER_READ_LIMIT:
+                break
+    answer.close()
+
+
 @dataclass(frozen=True)
 class OutgoingWebhook:
     url: str
@@ -196,7 +211,7 @@ class Providers:
         except requests.RequestException as error:
             raise WebhookRetryError(f"Could not connect: {type(error).__name__}") from error
         code = answer.status_code
-        answer.close()
+        _drain(answer)
         if 200 <= code < 300:
             return code
         if code == ReceiverGoneError.code:

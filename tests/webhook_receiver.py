@@ -21,6 +21,7 @@ class Received:
     body: bytes
     signature_valid: bool
     received_at: float  # seconds since the epoch
+    client_port: int  # tells the connections it came over apart
 
     @property
     def webhook_id(self) -> str:
@@ -74,6 +75,9 @@ class Receiver:
 
 def _handler_for(receiver: Receiver):
     class Handler(BaseHTTPRequestHandler):
+        # Keeps the connection open for the client's next request, as receivers do.
+        protocol_version = "HTTP/1.1"
+
         def do_POST(self):
             length = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(length)
@@ -87,6 +91,7 @@ def _handler_for(receiver: Receiver):
                         body=body,
                         signature_valid=receiver.verify(self.path, headers, body),
                         received_at=time.time(),
+                        client_port=self.client_address[1],
                     )
                 )
             if answer == "stall":

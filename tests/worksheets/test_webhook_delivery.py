@@ -7,7 +7,8 @@ import datetime as dt
 import json
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import CounselorFactory, PracticeFactory, couple_with_partners
@@ -321,3 +322,27 @@ def test_a_rotated_secret_signs_what_is_sent_after(receiver, subscription, assig
     assert receiver.secrets["/hooks"] != old
     deliver_webhooks()
     assert [r.signature_valid for r in receiver.received] == [True]
+
+
+@pytest.mark.parametrize("deliveries", [2, 6])
+def test_a_batch_of_webhooks_costs_a_query_per_post_and_three_more(
+    receiver, subscription, assignment, partner_a, deliveries
+):
+    now = timezone.now()
+    for _ in range(deliveries):
+        webhooks.emit(
+            webhooks.Event("alert.raised", subscription.practice_id, partner_a.pk, {}), now=now
+        )
+    claimed = claim_due_reminders(now=now, limit=500)
+    ids = list(
+        Reminder.objects.filter(pk__in=claimed, kind=Reminder.Kind.WEBHOOK).values_list(
+            "pk", flat=True
+        )
+    )
+    with CaptureQueriesContext(connection) as queries:
+        send_batch(ids, clock=lambda: now)
+    # The batch with its subscriptions; one per row to mark it "sending"; the outcomes in
+    # one statement; releasing the batch's locks. One connection serves every POST.
+    assert len(queries) == deliveries + 3
+    assert len(receiver.received) == deliveries
+    assert len({r.client_port for r in receiver.received}) == 1

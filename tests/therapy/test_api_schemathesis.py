@@ -337,7 +337,7 @@ EXAMPLES = {"deadline": None, "derandomize": True, "suppress_health_check": list
 
 @schema.parametrize()
 @pytest.mark.parametrize("role", ["read-write key"])
-@settings(max_examples=12, **EXAMPLES)
+@settings(max_examples=20, **EXAMPLES)
 def test_the_read_write_key_gets_answers_the_schema_allows(case, role, server):
     if routes_to_the_api(case):
         call(case, role, server)
@@ -345,7 +345,7 @@ def test_the_read_write_key_gets_answers_the_schema_allows(case, role, server):
 
 @fuzzed_schema.parametrize()
 @pytest.mark.parametrize("role", ["read key", "other practice key"])
-@settings(max_examples=8, **EXAMPLES)
+@settings(max_examples=12, **EXAMPLES)
 def test_the_read_key_and_another_practices_key_get_answers_the_schema_allows(case, role, server):
     if routes_to_the_api(case):
         response = call(case, role, server)
@@ -355,7 +355,7 @@ def test_the_read_key_and_another_practices_key_get_answers_the_schema_allows(ca
 
 @fuzzed_schema.parametrize()
 @pytest.mark.parametrize(("role", "status"), [("revoked key", 401), ("no key", 403)])
-@settings(max_examples=3, **EXAMPLES)
+@settings(max_examples=4, **EXAMPLES)
 def test_a_refused_caller_gets_a_refusal_the_schema_allows(case, role, status, server):
     if routes_to_the_api(case):
         response = call(case, role, server)

@@ -316,16 +316,19 @@ def routes_to_the_api(case) -> bool:
     return issubclass(getattr(match.func, "view_class", object), KeyAwareView)
 
 
-def call(case, role, server):
+def call(case, role, server, *, headers=None, **sent):
     """Send the case as `role` (whatever credentials it was generated with are dropped), keep
-    the body, and check the answer against the schema."""
+    the body, and check the answer against the schema. `headers` and `sent` (a raw body) are
+    sent as well."""
     case.headers = {
         name: value
         for name, value in (case.headers or {}).items()
         if name.lower() not in {"authorization", "cookie"}
     }
     case.cookies = {}
-    response = case.call(base_url=server, headers=WORLD.headers[role])
+    response = case.call(
+        base_url=server, headers={**WORLD.headers[role], **(headers or {})}, **sent
+    )
     sent = f"{response.request.method} {response.request.url}"
     WORLD.received.append((case.operation.label, role, sent, response.content))
     case.validate_response(response, checks=CHECKS)
@@ -362,32 +365,62 @@ def test_a_refused_caller_gets_a_refusal_the_schema_allows(case, role, status, s
         assert response.status_code == status, response.text
 
 
+def off_schema(case, role, server, statuses, **sent) -> str | None:
+    """What is wrong with the answer to `case`: off its schema, or not one of `statuses`."""
+    try:
+        response = call(case, role, server, **sent)
+    except FailureGroup as failures:
+        return "; ".join(
+            f"{failure.title} ({' '.join(failure.message.split())})"
+            for failure in failures.exceptions
+        )
+    if response.status_code not in statuses:
+        return f"{response.status_code}, not {' or '.join(map(str, sorted(statuses)))}"
+    return None
+
+
+def operations():
+    return [result.ok() for result in schema.get_all_operations()]
+
+
 def test_a_path_no_route_takes_answers_the_documented_404(server):
     """Every operation with a path parameter, given one its URL converter refuses (-1 for an
     id, which the schema allows): a 404 as the schema documents it. One test for all of them,
     naming each operation that answers otherwise, as this is one rule of the whole API."""
-    off_schema = []
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        if not len(operation.path_parameters):
-            continue
-        unroutable = {
-            parameter.name: -1 if parameter.definition["schema"].get("type") == "integer" else "!"
-            for parameter in operation.path_parameters
-        }
-        case = operation.Case(path_parameters=unroutable)
-        try:
-            response = call(case, "read-write key", server)
-        except FailureGroup as failures:
-            found = "; ".join(
-                f"{failure.title} ({' '.join(failure.message.split())})"
-                for failure in failures.exceptions
-            )
-            off_schema.append(f"{operation.label}: {found}")
-            continue
-        if response.status_code != 404:
-            off_schema.append(f"{operation.label}: {response.status_code}, not 404")
-    assert not off_schema, "\n".join(off_schema)
+    wrong = {}
+    for operation in operations():
+        if len(operation.path_parameters):
+            unroutable = {
+                parameter.name: -1
+                if parameter.definition["schema"].get("type") == "integer"
+                else "!"
+                for parameter in operation.path_parameters
+            }
+            case = operation.Case(path_parameters=unroutable)
+            wrong[operation.label] = off_schema(case, "read-write key", server, {404})
+    assert not any(wrong.values()), "\n".join(f"{k}: {v}" for k, v in wrong.items() if v)
+
+
+def test_a_form_body_the_api_does_not_read_answers_as_documented(server):
+    """Every operation that takes a body, sent a form body (multipart, with no boundary) by
+    a caller who may write and by one with no key: the documented refusal, never a page."""
+    wrong = {}
+    form = {"headers": {"Content-Type": "multipart/form-data"}, "data": b"label=Rivera"}
+    for operation in operations():
+        if operation.body:
+            case = operation.Case(path_parameters=first_seeded(operation))
+            for role, statuses in (("read-write key", {400, 404, 415}), ("no key", {403})):
+                found = off_schema(case, role, server, statuses, **form)
+                wrong[f"{operation.label} as {role}"] = found
+    assert not any(wrong.values()), "\n".join(f"{k}: {v}" for k, v in wrong.items() if v)
+
+
+def first_seeded(operation) -> dict:
+    """The path parameters of `operation`, each the first seeded row of its kind."""
+    return {
+        parameter.name: WORLD.seeded_values[parameter.name][0]
+        for parameter in operation.path_parameters
+    }
 
 
 def test_no_private_answer_was_in_any_answer_received(server):

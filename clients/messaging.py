@@ -108,7 +108,8 @@ def _email(recipients: list[str], message: OutgoingMessage, connection) -> Email
 
 class Providers:
     """Where a batch of messages goes out: one mail connection, opened at the first e-mail and
-    reused for the rest of the batch, and one SMS backend. Use as a context manager.
+    reused for the rest of the batch, one SMS backend, and one HTTP connection pool for
+    webhooks. Use as a context manager.
 
     Delivery errors are sorted into permanent ones (the address is refused: trying again will
     not help) and transient ones (a later attempt may work).

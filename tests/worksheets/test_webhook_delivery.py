@@ -346,3 +346,15 @@ def test_a_batch_of_webhooks_costs_a_query_per_post_and_three_more(
     assert len(queries) == deliveries + 3
     assert len(receiver.received) == deliveries
     assert len({r.client_port for r in receiver.received}) == 1
+
+
+def test_a_partners_quiet_hours_and_opt_out_do_not_hold_a_webhook(
+    receiver, subscription, assignment, partner_a
+):
+    # Quiet all day but one minute, and no reminders: for messages to the partner.
+    partner_a.quiet_hours_start, partner_a.quiet_hours_end = dt.time(0, 0), dt.time(23, 59)
+    partner_a.reminders_enabled = False
+    partner_a.save()
+    submit(assignment, partner_a)
+    deliver_webhooks()
+    assert [json.loads(r.body)["type"] for r in receiver.received] == ["response.submitted"]

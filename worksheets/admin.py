@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.template.response import TemplateResponse
@@ -221,7 +223,7 @@ class ReminderAdmin(ScopedAdmin):
         "last_error",
         "event_type",
         "event_id",
-        "subscription",
+        "receiver",
         "response_code",
     ]
     readonly_fields = fields
@@ -237,6 +239,13 @@ class ReminderAdmin(ScopedAdmin):
     @admin.display(description="Couple", ordering="partner__couple__label")
     def couple(self, reminder):
         return reminder.partner.couple.label
+
+    @admin.display(description="Receiver")
+    def receiver(self, reminder):
+        # The host only: a webhook address may carry the receiving system's own key.
+        if reminder.subscription_id is None:
+            return "—"
+        return urlsplit(reminder.subscription.url).hostname
 
     @admin.action(description="Send the selected failed, skipped or unknown messages again")
     def resend_selected(self, request, queryset):

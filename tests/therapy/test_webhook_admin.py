@@ -188,6 +188,10 @@ def test_the_delivery_log_shows_webhooks_filtered_by_kind_and_resends_a_failed_o
     login(client, maya)
     page = client.get(DELIVERY_LOG, {"kind": "webhook"}).content.decode()
     assert "Webhook to the practice&#x27;s systems" in page and "HTTP 503" in page
+    # The row names the receiver's host, never its address, which may carry a key.
+    row_page = client.get(reverse("admin:worksheets_reminder_change", args=[row.pk]))
+    assert "127.0.0.1" in row_page.content.decode()
+    assert subscription.url not in row_page.content.decode()
     client.post(DELIVERY_LOG, {"action": "resend_selected", "_selected_action": [row.pk]})
     row.refresh_from_db()
     assert (row.status, row.attempts, row.event_id) == (Reminder.Status.PENDING, 0, "msg_2")

@@ -329,8 +329,8 @@ def call(case, role, server, *, headers=None, **sent):
     response = case.call(
         base_url=server, headers={**WORLD.headers[role], **(headers or {})}, **sent
     )
-    sent = f"{response.request.method} {response.request.url}"
-    WORLD.received.append((case.operation.label, role, sent, response.content))
+    request = f"{response.request.method} {response.request.url}"
+    WORLD.received.append((case.operation.label, role, request, response.content))
     case.validate_response(response, checks=CHECKS)
     return response
 
@@ -383,6 +383,11 @@ def operations():
     return [result.ok() for result in schema.get_all_operations()]
 
 
+def unroutable_value(parameter):
+    """A value the parameter's URL converter refuses: -1 for an id, a `!` in a slug."""
+    return -1 if parameter.definition["schema"].get("type") == "integer" else "!"
+
+
 def test_a_path_no_route_takes_answers_the_documented_404(server):
     """Every operation with a path parameter, given one its URL converter refuses (-1 for an
     id, which the schema allows): a 404 as the schema documents it. One test for all of them,
@@ -390,12 +395,7 @@ def test_a_path_no_route_takes_answers_the_documented_404(server):
     wrong = {}
     for operation in operations():
         if len(operation.path_parameters):
-            unroutable = {
-                parameter.name: -1
-                if parameter.definition["schema"].get("type") == "integer"
-                else "!"
-                for parameter in operation.path_parameters
-            }
+            unroutable = {p.name: unroutable_value(p) for p in operation.path_parameters}
             case = operation.Case(path_parameters=unroutable)
             wrong[operation.label] = off_schema(case, "read-write key", server, {404})
     assert not any(wrong.values()), "\n".join(f"{k}: {v}" for k, v in wrong.items() if v)
@@ -431,8 +431,8 @@ def test_no_private_answer_was_in_any_answer_received(server):
         "no answer was read at all (this test reads what the tests above received)"
     )
     leaks = [
-        (label, role, sent)
-        for label, role, sent, body in WORLD.received
+        (label, role, request)
+        for label, role, request, body in WORLD.received
         if PRIVATE.encode() in body
     ]
     assert leaks == []

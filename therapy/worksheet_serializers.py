@@ -8,13 +8,11 @@ accepts exactly what the assign page accepts, and names the field it refuses.
 """
 
 from django import forms
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clients.forms import AssignWorksheetForm
-from therapy.serializers import NumberField
+from therapy.serializers import NumberField, StrictSerializer, id_field
 from worksheets.library import latest_templates
 from worksheets.models import Assignment, Response, WorksheetItem
 from worksheets.scheduling import full_plan
@@ -23,41 +21,32 @@ Kind = WorksheetItem.Kind
 SHARING_CHOICES = [WorksheetItem.Visibility.PRIVATE, WorksheetItem.Visibility.SHARED]
 
 
+# Each value a `const` in place, not an enum, as for a couple's status (CoupleStatusField):
+# other `status` fields of the schema are other sets of values.
+@extend_schema_field(
+    {
+        "type": "string",
+        "oneOf": [{"const": value, "title": label} for value, label in Response.Status.choices],
+    }
+)
 class ResponseStatusField(serializers.ChoiceField):
+    """A response's status: not_started, draft or submitted."""
+
     def __init__(self, **kwargs):
         super().__init__(choices=Response.Status.choices, **kwargs)
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "oneOf": [{"const": value, "title": label} for value, label in Assignment.Status.choices],
+    }
+)
 class AssignmentStatusField(serializers.ChoiceField):
+    """An assignment's status: active, paused or cancelled."""
+
     def __init__(self, **kwargs):
         super().__init__(choices=Assignment.Status.choices, **kwargs)
-
-
-def _named_enum(auto_schema, name: str, values: list[str]) -> dict:
-    component = ResolvedComponent(
-        name=name,
-        type=ResolvedComponent.SCHEMA,
-        object=name,
-        schema={"type": "string", "enum": values},
-    )
-    auto_schema.registry.register_on_missing(component)
-    return component.ref
-
-
-# A response's and an assignment's status are each one named schema: left to the schema
-# generator, each would be named after the field, "status", which other choices share.
-class ResponseStatusSchema(OpenApiSerializerFieldExtension):
-    target_class = ResponseStatusField
-
-    def map_serializer_field(self, auto_schema, direction):
-        return _named_enum(auto_schema, "ResponseStatus", Response.Status.values)
-
-
-class AssignmentStatusSchema(OpenApiSerializerFieldExtension):
-    target_class = AssignmentStatusField
-
-    def map_serializer_field(self, auto_schema, direction):
-        return _named_enum(auto_schema, "AssignmentStatus", Assignment.Status.values)
 
 
 # --- The library ----------------------------------------------------------------------------
@@ -239,7 +228,7 @@ class ResponseSerializer(serializers.Serializer):
 class ResponsesQuerySerializer(serializers.Serializer):
     """The filters of a couple's responses: a value that is not one answers 400, naming it."""
 
-    partner = serializers.IntegerField(required=False, help_text="A partner of this couple")
+    partner = id_field(required=False, help_text="A partner of this couple")
     worksheet = serializers.SlugField(required=False, help_text="A worksheet's slug")
     status = ResponseStatusField(required=False)
     cursor = serializers.CharField(
@@ -401,12 +390,12 @@ class AssignmentsMadeSerializer(serializers.Serializer):
     assignments = AssignmentSerializer(many=True)
 
 
-class AssignmentRequestSerializer(serializers.Serializer):
+class AssignmentRequestSerializer(StrictSerializer):
     """A worksheet to assign, with the assign page's choices. A choice left out takes the
     assign page's default; a repeat detail the chosen repeat does not use is ignored."""
 
     worksheet = serializers.SlugField(help_text="The worksheet's slug; its current version")
-    partner = serializers.IntegerField(
+    partner = id_field(
         required=False, allow_null=True, help_text="One current partner; null or left out: both"
     )
     due_date = serializers.DateField(

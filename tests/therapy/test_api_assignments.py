@@ -271,6 +271,10 @@ def test_a_choice_the_assign_page_refuses_is_refused_naming_its_field(
         "interval_days": ["Ensure this value is less than or equal to 90."]
     }
     assert list(refused(assign(client, couple, partner=stranger.pk))) == ["partner"]
+    assert list(refused(assign(client, couple, partner=2**64))) == ["partner"]
+    assert refused(assign(client, couple, colour="blue")) == {
+        "colour": ["Not a field of this request."]
+    }
     assert list(refused(assign(client, couple, worksheet="no-such"))) == ["worksheet"]
     assert list(refused(assign(client, couple, sharing={"no_such": "shared"}))) == [
         "sharing/no_such"
@@ -355,3 +359,20 @@ def test_listing_assignments_takes_the_same_queries_for_many_rows(client, maya, 
     # with their worksheets and counselors, and their responses.
     assert queries_for_the_list() == few
     assert len(client.get(url).json()["results"]) == 7
+
+
+def test_assigning_again_with_the_same_idempotency_key_invites_nobody_twice(
+    client, maya, couple, library
+):
+    headers = {
+        **as_role("read-write key", client, maya=maya, daniel=None, priya=None, outsider=None),
+        "HTTP_IDEMPOTENCY_KEY": "assign-1",
+    }
+    first = assign(client, couple, headers)
+    again = assign(client, couple, headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert Assignment.objects.filter(couple=couple).count() == 1
+    invitations = Reminder.objects.filter(partner__couple=couple, kind="invitation")
+    assert invitations.count() == 2  # one for each partner

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clients.forms import FollowUpForm
-from therapy import access, api_problems
+from therapy import access, api_problems, idempotency
 from therapy.alerts import AcknowledgementError, acknowledge
 from therapy.api import page_body
 from therapy.api_auth import KeyAwareView
@@ -77,6 +77,7 @@ class AlertAcknowledgeView(KeyAwareView, APIView):
 
     @extend_schema(
         tags=TAGS,
+        parameters=[idempotency.HEADER_PARAMETER],
         request=AcknowledgeSerializer,
         responses={
             200: AlertDetailSerializer,

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from clients import couples
 from clients.models import Couple, Partner
-from therapy import access, api_problems
+from therapy import access, api_problems, idempotency
 from therapy.api import page_body
 from therapy.api_auth import KeyAwareView
 from therapy.api_pages import rows_page
@@ -129,7 +129,10 @@ class CouplesView(KeyAwareView, APIView):
         return Response(CouplePageSerializer(page_body(request, page)).data)
 
     @extend_schema(
-        tags=TAGS, request=CoupleCreateSerializer, responses={201: CoupleDetailSerializer, **WRITE}
+        tags=TAGS,
+        parameters=[idempotency.HEADER_PARAMETER],
+        request=CoupleCreateSerializer,
+        responses={201: CoupleDetailSerializer, **WRITE},
     )
     def post(self, request):
         counselor = access.counselor_for(request.user)
@@ -202,6 +205,7 @@ class CoupleStatusView(KeyAwareView, APIView):
 
 STATUS_SCHEMA = {
     "tags": TAGS,
+    "parameters": [idempotency.HEADER_PARAMETER],
     "request": EmptySerializer,
     "responses": {200: CoupleDetailSerializer, **WRITE},
 }
@@ -233,6 +237,7 @@ class CouplePartnersView(KeyAwareView, APIView):
 
     @extend_schema(
         tags=TAGS,
+        parameters=[idempotency.HEADER_PARAMETER],
         request=PartnerCreateSerializer,
         responses={201: PartnerDetailSerializer, **WRITE},
     )

@@ -12,7 +12,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from therapy import access, api_problems
+from therapy import access, api_problems, idempotency
 from therapy.api_auth import KeyAwareView
 from therapy.api_problems import valid_body
 from therapy.models import CounselingSession
@@ -72,6 +72,7 @@ class CoupleSessionsView(KeyAwareView, APIView):
 
     @extend_schema(
         tags=TAGS,
+        parameters=[idempotency.HEADER_PARAMETER],
         request=SessionCreateSerializer,
         responses={201: SessionDetailSerializer, **WRITE},
     )
@@ -114,7 +115,12 @@ class SessionCancelView(KeyAwareView, APIView):
     """POST: call the session off. Its "before your session" nudges go to the next session,
     or are dropped when there is none."""
 
-    @extend_schema(tags=TAGS, request=EmptySerializer, responses={204: None, **WRITE})
+    @extend_schema(
+        tags=TAGS,
+        parameters=[idempotency.HEADER_PARAMETER],
+        request=EmptySerializer,
+        responses={204: None, **WRITE},
+    )
     def post(self, request, session_id: int):
         valid_body(EmptySerializer, request)
         session = get_session_for(request.user, session_id)

@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 
 from django.db import IntegrityError, connection, transaction
+from drf_spectacular.utils import OpenApiParameter
 
 from therapy.api_problems import INVALID_REQUEST, KEY_REUSED, REQUEST_IN_PROGRESS, Problem
 from therapy.models import IdempotentRequest
@@ -28,6 +29,14 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEPT_FOR = dt.timedelta(hours=24)
 MAX_KEY_LENGTH = IdempotentRequest._meta.get_field("key").max_length
+# How the schema shows the header on each POST.
+HEADER_PARAMETER = OpenApiParameter(
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    description="Any 1 to 255 characters, new for each change: the same request again with "
+    "it gets the first answer back (Idempotent-Replayed: true) instead of a second change",
+)
 
 
 def key_of(request) -> str | None:

@@ -247,9 +247,14 @@ class BriefSerializer(serializers.Serializer):
 # --- Couples, partners, sessions and alerts -----------------------------------------------------
 
 
+def id_field(**kwargs) -> serializers.IntegerField:
+    """A row's id: a number the database's ids can hold, so a far larger one is refused here."""
+    return serializers.IntegerField(min_value=1, max_value=2**63 - 1, **kwargs)
+
+
+# A request body whose every field is known: a field not named answers 400, rather than being
+# ignored while the client thinks it was saved. (A comment, not a docstring, as for FromTuple.)
 class StrictSerializer(serializers.Serializer):
-    """A request body whose every field is known: a field not named here answers 400, rather
-    than being ignored while the client thinks it was saved."""
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -362,7 +367,7 @@ class CoupleInputSerializer(StrictSerializer):
     status = CoupleStatusField(required=False)
     individual_work_only = serializers.BooleanField(required=False)
     counselors = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=id_field(),
         required=False,
         help_text="Counselor ids of the practice; a practice admin or a key chooses them",
     )
@@ -374,7 +379,7 @@ class CoupleCreateSerializer(CoupleInputSerializer):
 
 
 class EmptySerializer(StrictSerializer):
-    """Nothing to send: the path says it all."""
+    """Nothing to send: the path says it all (an empty body, or `{}`)."""
 
 
 class SessionDetailSerializer(serializers.Serializer):
@@ -407,7 +412,7 @@ class AwareDateTimeField(serializers.DateTimeField):
 
 class SessionCreateSerializer(StrictSerializer):
     starts_at = AwareDateTimeField()
-    counselor = serializers.IntegerField(
+    counselor = id_field(
         required=False, help_text="One of the couple's counselors; a key must name one"
     )
 
@@ -439,7 +444,7 @@ class AlertPageSerializer(serializers.Serializer):
 
 
 class AlertQuerySerializer(serializers.Serializer):
-    couple = serializers.IntegerField(required=False, min_value=1, help_text="A couple's id")
+    couple = id_field(required=False, help_text="A couple's id")
     state = serializers.ChoiceField(choices=["open", "acknowledged"], required=False)
     cursor = serializers.CharField(
         required=False, help_text="From the `next` or `previous` link of a page"

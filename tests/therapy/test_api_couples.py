@@ -400,3 +400,30 @@ def test_the_couples_list_costs_the_same_queries_for_2_or_20_couples(client, may
     few = list_queries(client, COUPLES, maya, 2)
     many = list_queries(client, COUPLES, maya, 18)
     assert few == many
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_each_caller_changes_a_partner_only_within_its_scope(
+    role, client, partner_a, maya, daniel, priya, outsider
+):
+    headers, account = sign_in(role, client, maya, daniel, priya, outsider)
+    url = reverse("api-partner", args=[partner_a.pk])
+    response = send(client, "patch", url, {"quiet_hours_start": "22:30"}, **headers)
+    assert response.status_code == ROLES[role], response.content
+    partner_a.refresh_from_db()
+    if response.status_code == 200:
+        assert partner_a.quiet_hours_start == dt.time(22, 30)
+        assert partner_a.history.latest().history_user == account
+    else:
+        assert partner_a.quiet_hours_start == dt.time(21, 0)
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_each_caller_reads_a_couple_only_within_its_scope(
+    role, client, couple, maya, daniel, priya, outsider
+):
+    headers, _ = sign_in(role, client, maya, daniel, priya, outsider)
+    response = client.get(couple_url(couple), **headers)
+    reads = {"read key": 200, "read-write key": 200}
+    assert response.status_code == reads.get(role, ROLES[role])
+    assert AccessLog.objects.filter(couple=couple).count() == (response.status_code == 200)

@@ -144,3 +144,18 @@ def test_the_rate_limit_is_a_429_problem_with_retry_after(client, practice, sett
     response = client.get(CASELOAD, **headers)
     assert problem(response, 429)["title"] == "Too Many Requests"
     assert int(response["Retry-After"]) > 0
+
+
+def test_an_id_beyond_any_row_is_a_404_or_400_problem_not_a_server_error(client, priya, couple):
+    login(client, priya)
+    huge = 10**30
+    for url in (
+        f"/api/v1/couples/{huge}/",
+        f"/api/v1/partners/{huge}/",
+        f"/api/v1/sessions/{huge}/",
+        f"/api/v1/alerts/{huge}/",
+    ):
+        problem(client.get(url), 404)
+    body = problem(send(client, "patch", couple_url(couple), {"counselors": [huge]}), 400)
+    assert [error["pointer"] for error in body["errors"]] == ["#/counselors/0"]
+    problem(client.get(reverse("api-alerts"), {"couple": huge}), 400)

@@ -9,7 +9,7 @@ would. A response's answers are those its partner shared with the other partner
 (therapy.access.answers_visible_to_partner), never a private one.
 """
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -85,9 +85,11 @@ class WorksheetDetailView(KeyAwareView, APIView):
     )
     def get(self, request, slug: str):
         template = _current_template(slug)
+        # Counted within the caller's scope: how often other practices assign it is theirs.
+        in_scope = Q(assignments__couple__in=access.couples_for(request.user))
         template.versions = (
             WorksheetTemplate.objects.filter(slug=slug)
-            .annotate(times_assigned=Count("assignments"))
+            .annotate(times_assigned=Count("assignments", filter=in_scope))
             .order_by("-version")
         )
         return ApiResponse(WorksheetWithVersionsSerializer(template).data)

@@ -55,7 +55,7 @@ class AssignmentStatusField(serializers.ChoiceField):
 class VersionRefSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     loaded_at = serializers.DateTimeField(source="created_at")
-    times_assigned = serializers.IntegerField()
+    times_assigned = serializers.IntegerField(help_text="To the couples the caller may see")
 
 
 class WorksheetSerializer(serializers.Serializer):

@@ -176,22 +176,24 @@ def test_the_library_takes_the_same_queries_however_many_versions_it_holds(clien
     assert len(client.get(LIBRARY).json()) == len(list(LIBRARY_DIR.glob("*.yaml")))
 
 
-def test_a_worksheet_lists_every_version_with_how_often_each_was_assigned(
-    client, maya, couple, checkin
+def test_a_worksheet_lists_every_version_with_how_often_each_was_assigned_in_scope(
+    client, maya, couple, checkin, daniel, daniels_couple
 ):
     now = timezone.now()
-    assign_worksheet(
-        couple=couple,
-        template=checkin,
-        assigned_by=maya,
-        due_at=now + dt.timedelta(days=2),
-        now=now,
-    )
+    for counselor, each in ((maya, couple), (daniel, daniels_couple)):
+        assign_worksheet(
+            couple=each,
+            template=checkin,
+            assigned_by=counselor,
+            due_at=now + dt.timedelta(days=2),
+            now=now,
+        )
     changed = parse_template_file(LIBRARY_DIR / "weekly-checkin.yaml")
     load_template({**changed, "title": "Weekly check-in", "source_hash": "x" * 64})
     login(client, maya)
     body = client.get(reverse("api-worksheet", args=["weekly-checkin"])).json()
     assert (body["version"], body["title"]) == (2, "Weekly check-in")
+    # Daniel's assignment is not on Maya's caseload, so not counted for her.
     assert [(v["version"], v["times_assigned"]) for v in body["versions"]] == [(2, 0), (1, 1)]
     old = client.get(reverse("api-worksheet-version", args=["weekly-checkin", 1])).json()
     assert (old["title"], old["current"]) == (checkin.title, False)

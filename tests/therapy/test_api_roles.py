@@ -5,7 +5,8 @@ for that method and status, in whatever media type the schema names (JSON, an RF
 CSV), with no field it does not name.
 
 A write is sent with an empty JSON body: a caller who may make it gets a 2xx, or a 400 that
-names the fields it wants. The views the schema leaves out on purpose are named below with the
+names the fields it wants. A session's requests carry its CSRF token, as the dashboard's own
+forms do; a session write without it answers 403. The views the schema leaves out on purpose are named below with the
 reason, and checked against what does describe them.
 """
 
@@ -17,7 +18,11 @@ import uuid
 
 import pytest
 import yaml
+from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
@@ -242,6 +247,7 @@ def seed() -> dict:
     return {
         "users": {
             "counselor": maya.user,
+            "counselor without the CSRF token": maya.user,
             "other counselor": daniel.user,
             "practice admin": priya.user,
         },
@@ -316,6 +322,7 @@ ROLES = [
     "unknown key",
     "revoked key",
     "counselor",
+    "counselor without the CSRF token",
     "other counselor",
     "practice admin",
     "read key",
@@ -323,7 +330,7 @@ ROLES = [
     "other practice key",
 ]
 OUTSIDERS = {"other counselor", "other practice key"}
-COUNSELORS = {"counselor", "other counselor"}
+COUNSELORS = {"counselor", "counselor without the CSRF token", "other counselor"}
 
 
 def expected(route: str, method: str, role: str) -> set[int] | str:
@@ -337,7 +344,8 @@ def expected(route: str, method: str, role: str) -> set[int] | str:
         return {403}
     if role in {"unknown key", "revoked key"}:
         return {401}
-    if role == "read key" and method not in SAFE_METHODS:
+    writes = method not in SAFE_METHODS
+    if writes and role in {"read key", "counselor without the CSRF token"}:
         return {403}
     if getattr(view, "practice_admins_only", False) and role in COUNSELORS:
         return {403}
@@ -357,11 +365,21 @@ def send(client, method: str, route: str, world: dict, headers: dict):
     return client.generic(method, url, "{}", content_type="application/json", **headers)
 
 
+@pytest.fixture
+def client():
+    """A client that is held to the CSRF check, as a browser's requests are."""
+    return Client(enforce_csrf_checks=True)
+
+
 def sign_in(role: str, client, world: dict) -> dict:
-    """Sign the client in as `role`; returns the headers its requests carry."""
+    """Sign the client in as `role`; returns the headers its requests carry. A session's
+    requests carry its CSRF token, as the dashboard's own forms do."""
     if role in world["users"]:
         client.force_login(world["users"][role])
-        return {}
+        page = HttpRequest()
+        token = get_token(page)
+        client.cookies[settings.CSRF_COOKIE_NAME] = page.META["CSRF_COOKIE"]
+        return {} if role.endswith("without the CSRF token") else {"HTTP_X_CSRFTOKEN": token}
     return world["headers"][role]
 
 

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 import requests
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import NewConnectionError
 
 from clients.delivery_errors import (
     OutcomeUnknownError,
@@ -58,6 +62,13 @@ class WebhookRetryError(TransientDeliveryError):
 _ANSWER_READ_LIMIT = 64 * 1024
 
 
+def _refused_peer(error: requests.RequestException) -> bool:
+    """Whether the connection was refused by _PublicPeerOnly (urllib3 gives the cause as the
+    `reason` of the error that requests wraps)."""
+    wrapped = error.args[0] if error.args else None
+    return isinstance(getattr(wrapped, "reason", None), PrivatePeerError)
+
+
 def _drain(answer: requests.Response) -> None:
     read = 0
     with contextlib.suppress(requests.RequestException):
@@ -66,6 +77,59 @@ def _drain(answer: requests.Response) -> None:
             if read > _ANSWER_READ_LIMIT:
                 break
     answer.close()
+
+
+class PrivatePeerError(NewConnectionError):
+    """The connection reached an address a webhook may not go to."""
+
+
+class _PublicPeerOnly:
+    """Refuses a connection that reached an address a webhook may not go to. The address was
+    checked when the name was resolved for the subscription and before the POST, but a name
+    can be pointed elsewhere in between: this checks where the socket really went, before a
+    byte is sent."""
+
+    def _new_conn(self):
+        # Imported here: therapy's modules read worksheets, which send through this module.
+        from therapy.webhooks import address_refused
+
+        sock = super()._new_conn()
+        if address_refused(sock.getpeername()[0]):
+            sock.close()
+            raise PrivatePeerError(self, "The receiver's name led to a private address.")
+        return sock
+
+
+class _PublicHTTPConnection(_PublicPeerOnly, HTTPConnection):
+    pass
+
+
+class _PublicHTTPSConnection(_PublicPeerOnly, HTTPSConnection):
+    pass
+
+
+class _PublicHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _PublicHTTPConnection
+
+
+class _PublicHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _PublicHTTPSConnection
+
+
+class _WebhookAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _PublicHTTPPool,
+            "https": _PublicHTTPSPool,
+        }
+
+
+def _webhook_session() -> requests.Session:
+    session = requests.Session()
+    session.mount("http://", _WebhookAdapter())
+    session.mount("https://", _WebhookAdapter())
+    return session
 
 
 @dataclass(frozen=True)
@@ -195,7 +259,7 @@ class Providers:
         if problem := url_problem(webhook.url):
             raise WebhookRefusedError(f"Not sent: {problem}")
         if self._http is None:
-            self._http = requests.Session()
+            self._http = _webhook_session()
         timeout = settings.WEBHOOK_TIMEOUT
         try:
             answer = self._http.post(
@@ -210,6 +274,10 @@ class Providers:
         except requests.Timeout as error:
             raise WebhookRetryError("The receiver did not answer in time.") from error
         except requests.RequestException as error:
+            if _refused_peer(error):
+                raise WebhookRefusedError(
+                    "Not sent: the address led to a private network."
+                ) from error
             raise WebhookRetryError(f"Could not connect: {type(error).__name__}") from error
         code = answer.status_code
         _drain(answer)

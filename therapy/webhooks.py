@@ -90,11 +90,18 @@ def _allows_local() -> bool:
     return settings.WEBHOOK_ALLOW_LOCAL_HTTP
 
 
-def _refused_address(address: str) -> bool:
+def address_refused(address: str) -> bool:
+    """Whether a webhook may not go to this IP address: anything but a public one, except
+    this machine where WEBHOOK_ALLOW_LOCAL_HTTP allows it."""
     ip = ipaddress.ip_address(address)
     if ip.is_loopback and _allows_local():
         return False
     return not ip.is_global or ip.is_multicast
+
+
+def resolve(host: str, port: int) -> list:
+    """Every address `host` stands for, as the resolver answers now."""
+    return socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
 
 
 def url_problem(url: str) -> str:
@@ -114,10 +121,10 @@ def url_problem(url: str) -> str:
         return "Leave the user name and password out of the address."
     try:
         port = parts.port
-        found = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
+        found = resolve(host, port or 443)
     except (socket.gaierror, UnicodeError, ValueError):
         return "This address's host name is not known."
-    if any(_refused_address(info[4][0]) for info in found):
+    if any(address_refused(info[4][0]) for info in found):
         return "This address is on a private network; webhooks go to public addresses only."
     return ""
 

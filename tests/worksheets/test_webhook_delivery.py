@@ -5,6 +5,7 @@ practice whose event it is."""
 
 import datetime as dt
 import json
+import socket
 
 import pytest
 from django.db import connection, transaction
@@ -358,3 +359,22 @@ def test_a_partners_quiet_hours_and_opt_out_do_not_hold_a_webhook(
     submit(assignment, partner_a)
     deliver_webhooks()
     assert [json.loads(r.body)["type"] for r in receiver.received] == ["response.submitted"]
+
+
+def test_a_name_pointed_at_a_private_address_after_the_check_is_refused_before_sending(
+    receiver, subscription, assignment, partner_a, settings, monkeypatch
+):
+    settings.WEBHOOK_ALLOW_LOCAL_HTTP = False
+    port = int(receiver.url().rsplit(":", 1)[1].split("/")[0])
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(
+        url=f"https://localhost:{port}/hooks"
+    )
+    # The name looks public when checked, and leads to this machine when connected to.
+    public = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port))]
+    monkeypatch.setattr(webhooks, "resolve", lambda host, port: public)
+    submit(assignment, partner_a)
+    deliver_webhooks()
+    row = Reminder.objects.get(event_type="response.submitted")
+    assert (row.status, row.attempts) == (Status.FAILED, 1)
+    assert row.last_error == "Not sent: the address led to a private network."
+    assert receiver.received == []

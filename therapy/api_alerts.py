@@ -81,7 +81,7 @@ class AlertAcknowledgeView(KeyAwareView, APIView):
         request=AcknowledgeSerializer,
         responses={
             200: AlertDetailSerializer,
-            **api_problems.responses(400, 401, 403, 404, 409, 415, 422, 429),
+            **api_problems.responses(400, 401, 403, 404, 409, 413, 415, 422, 429),
         },
     )
     def post(self, request, alert_id: int):

@@ -8,6 +8,7 @@ POST of every API view may carry an `Idempotency-Key` (therapy/idempotency.py).
 
 from contextlib import ExitStack
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.utils import timezone
 from rest_framework import exceptions
@@ -94,6 +95,16 @@ class ApiKeyThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": key.pk}
 
 
+def body_of(request) -> bytes:
+    """The request's body as sent; over DATA_UPLOAD_MAX_MEMORY_SIZE it answers 413."""
+    try:
+        return request._request.body
+    except RequestDataTooBig:
+        raise Problem(
+            status=413, type="about:blank", detail="The body is larger than this API takes."
+        ) from None
+
+
 class Replay(Exception):
     """The answer recorded for this request's Idempotency-Key, to send again."""
 
@@ -124,7 +135,6 @@ class KeyAwareView:
     def dispatch(self, request, *args, **kwargs):
         if request.method != "POST" or idempotency.HEADER not in request.headers:
             return super().dispatch(request, *args, **kwargs)
-        self._body = request.body  # read before the parser does: the digest is of these bytes
         self._now = timezone.now()
         # The transaction opens once the caller is known (initial), and ends with the request:
         # committed with its answer, or rolled back by an error that escapes as a 500.
@@ -138,6 +148,7 @@ class KeyAwareView:
         key = idempotency.key_of(request)
         if key is None:
             return
+        self._body = body_of(request)  # before the parser reads it: the digest is of these bytes
         # Only now: the key's last use is written outside it, so a second request with the
         # same key is never queued behind the first's lock on the key's row.
         self._transaction.enter_context(transaction.atomic())

@@ -71,6 +71,7 @@ _WHEN = {
     404: "Not in the caller's scope",
     405: "Not a method of this endpoint",
     409: "A request with this Idempotency-Key is still being answered",
+    413: "The body is larger than the API takes",
     415: "The body is not JSON",
     422: "This Idempotency-Key was used for another request",
     429: "The key's rate limit: retry after `Retry-After` seconds",

@@ -195,3 +195,13 @@ def test_a_second_request_while_the_first_is_answered_gets_409_then_the_first_an
     assert Couple.history.filter(id=couple.pk, status="closed").count() == 1
     assert IdempotentRequest.objects.filter(user=key.user, key="close-rivera").count() == 1
     assert ApiKey.objects.count() == 1
+
+
+def test_a_body_too_large_to_keep_is_a_413_problem(client, writer, body, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    response = send(
+        client, "post", COUPLES, {**body, "label": "x" * 200}, **with_key(writer, "big-1")
+    )
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/problem+json"
+    assert not Couple.objects.exists()

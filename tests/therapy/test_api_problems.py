@@ -159,3 +159,13 @@ def test_an_id_beyond_any_row_is_a_404_or_400_problem_not_a_server_error(client,
     body = problem(send(client, "patch", couple_url(couple), {"counselors": [huge]}), 400)
     assert [error["pointer"] for error in body["errors"]] == ["#/counselors/0"]
     problem(client.get(reverse("api-alerts"), {"couple": huge}), 400)
+
+
+def test_a_write_with_a_session_needs_its_csrf_token(maya, couple):
+    from django.test import Client
+
+    browser = login(Client(enforce_csrf_checks=True), maya)
+    body = problem(send(browser, "patch", couple_url(couple), {"label": "X"}), 403)
+    assert body["detail"].startswith("CSRF Failed")
+    couple.refresh_from_db()
+    assert couple.label == "Rivera & Chen"

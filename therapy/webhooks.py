@@ -111,7 +111,7 @@ def url_problem(url: str) -> str:
     tests). Every address the host resolves to must be public: a webhook must not reach the
     service's own network (private, loopback, link-local and reserved ranges). Checked when a
     subscription is saved and again before each POST, since a name can be pointed elsewhere
-    later."""
+    later; the connection itself is checked too (clients.messaging)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     local = host in LOCAL_HOSTS and _allows_local()

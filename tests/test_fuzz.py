@@ -185,7 +185,9 @@ def pages_with_forms(client, urls):
     for url in urls:
         page = client.get(url)
         assert page.status_code < 500, url
-        content = page.content.decode() if page.status_code == 200 else ""
+        # A download streamed (the FHIR export) is read to its end, so that it runs whole.
+        body = b"".join(page.streaming_content) if page.streaming else page.content
+        content = body.decode() if page.status_code == 200 else ""
         parser = FormsOnPage(url)
         parser.feed(content)
         forms = [f for f in parser.forms if not SKIP.search(urlsplit(f.action).path)]

@@ -6,8 +6,8 @@ CSV), with no field it does not name.
 
 A write is sent with an empty JSON body: a caller who may make it gets a 2xx, or a 400 that
 names the fields it wants. A session's requests carry its CSRF token, as the dashboard's own
-forms do; a session write without it answers 403. The views the schema leaves out on purpose are named below with the
-reason, and checked against what does describe them.
+forms do; a session write without it answers 403. The views the schema leaves out on purpose
+are named below with the reason, and checked against what does describe them.
 """
 
 import copy

@@ -174,3 +174,37 @@ def test_another_counselors_session_answers_404(client, daniel, couple, maya, no
     assert client.get(session_url(session)).status_code == 404
     assert send(client, "post", session_url(session, "cancel/")).status_code == 404
     assert CounselingSession.objects.filter(pk=session.pk).exists()
+
+
+def test_work_opened_for_a_session_is_due_before_its_new_time(client, maya, couple, checkin, now):
+    from worksheets.models import Response
+    from worksheets.occurrences import DUE_BEFORE_SESSION
+
+    assign_worksheet(
+        couple=couple,
+        template=checkin,
+        assigned_by=maya,
+        due_at=now + dt.timedelta(days=1),
+        now=now,
+        recurrence="before_session",
+    )
+    session = schedule_session(
+        couple=couple,
+        counselor=maya,
+        starts_at=(now + dt.timedelta(days=5)).replace(microsecond=0),
+        now=now,
+    )
+    for_session = Response.objects.filter(session=session)
+    assert for_session.count() == 2
+    later = session.starts_at + dt.timedelta(days=2)
+    login(client, maya)
+    assert send(client, "patch", session_url(session), {"starts_at": at(later)}).status_code == 200
+    assert {r.due_at for r in for_session} == {later - DUE_BEFORE_SESSION}
+    # Their due-date nudges are planned again, for the new deadline.
+    nudges = Reminder.objects.filter(
+        response__in=for_session,
+        status=Reminder.Status.PENDING,
+        kind__in=[Reminder.Kind.BEFORE_DUE, Reminder.Kind.DUE_DAY],
+    )
+    assert nudges.count() >= 2
+    assert {nudge.expires_at for nudge in nudges} == {later - DUE_BEFORE_SESSION}

@@ -482,8 +482,11 @@ REST_FRAMEWORK = {
 # The schema at /api/schema/ (committed as docs/openapi.yaml) and its page at /api/docs/.
 SPECTACULAR_SETTINGS = {
     "TITLE": "Couples worksheets API",
-    "DESCRIPTION": "Read-only: the caseload, a couple's scores and the session brief. "
-    "Reflective exercises, not a diagnosis. See docs/api.md.",
+    "DESCRIPTION": "The caseload, couples and partners, sessions, alerts, worksheets, "
+    "assignments, responses and their stored scores, the session brief and CSV exports, by "
+    "the dashboard's rules and scope. Worksheet results are reflective exercises, not a "
+    "diagnosis. Errors are RFC 9457 problems; every POST takes an Idempotency-Key. See "
+    "docs/api.md.",
     "VERSION": "1",
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,

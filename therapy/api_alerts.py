@@ -79,10 +79,7 @@ class AlertAcknowledgeView(KeyAwareView, APIView):
         tags=TAGS,
         parameters=[idempotency.HEADER_PARAMETER],
         request=AcknowledgeSerializer,
-        responses={
-            200: AlertDetailSerializer,
-            **api_problems.responses(400, 401, 403, 404, 409, 413, 415, 422, 429),
-        },
+        responses={200: AlertDetailSerializer, **api_problems.write_refusals()},
     )
     def post(self, request, alert_id: int):
         alert = get_alert_for(request.user, alert_id)

@@ -37,7 +37,7 @@ from therapy.serializers import (
 
 TAGS = ["couples"]
 READ = api_problems.responses(401, 403, 404, 429)
-WRITE = api_problems.responses(400, 401, 403, 404, 409, 413, 415, 422, 429)
+WRITE = api_problems.write_refusals()
 # The API's names for the dashboard form's fields, where they differ.
 FORM_NAMES = {"name": "display_name"}
 API_NAMES = {form: api for api, form in FORM_NAMES.items()}

@@ -26,7 +26,7 @@ from therapy.sessions import SessionError, cancel_session, move_session, schedul
 
 TAGS = ["sessions"]
 READ = api_problems.responses(401, 403, 404, 429)
-WRITE = api_problems.responses(400, 401, 403, 404, 409, 413, 415, 422, 429)
+WRITE = api_problems.write_refusals()
 
 
 def get_session_for(user, session_id) -> CounselingSession:

@@ -286,6 +286,17 @@ class CounselorRefSerializer(serializers.Serializer):
     name = serializers.CharField(source="display_name")
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "21:00"}
+)
+class LocalTimeField(serializers.TimeField):
+    """A local time of day as HH:MM (JSON Schema's `time` format would want seconds and an
+    offset, which a partner's quiet hours do not have)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
 class PartnerDetailSerializer(serializers.Serializer):
     """A partner's details, as the couple's page in the dashboard shows them to the same
     counselor. Never a personal link or its token."""
@@ -296,8 +307,8 @@ class PartnerDetailSerializer(serializers.Serializer):
     email = serializers.CharField()
     phone = serializers.CharField(help_text="E.164, e.g. +12025550143; empty when none")
     time_zone = serializers.CharField(help_text="IANA name, e.g. America/New_York")
-    quiet_hours_start = serializers.TimeField(format="%H:%M", help_text="Local HH:MM")
-    quiet_hours_end = serializers.TimeField(format="%H:%M", help_text="Local HH:MM")
+    quiet_hours_start = LocalTimeField(help_text="Local HH:MM")
+    quiet_hours_end = LocalTimeField(help_text="Local HH:MM")
     preferred_hour = serializers.IntegerField(help_text="Local hour (0–23) for reminders")
     channel = serializers.ChoiceField(choices=Partner.Channel.choices)
     reminders_enabled = serializers.BooleanField()

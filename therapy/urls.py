@@ -7,6 +7,8 @@ from therapy import api, api_alerts, api_couples, api_sessions
 from therapy.api_docs import ApiDocsView
 from therapy.views import healthz
 
+handler404 = "therapy.views.not_found"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("healthz", healthz, name="healthz"),

@@ -96,10 +96,10 @@ def test_a_method_the_endpoint_has_not_is_a_405_problem(client, maya):
     assert problem(send(client, "delete", COUPLES), 405)["title"] == "Method Not Allowed"
 
 
-def test_a_body_that_is_not_json_is_a_415_or_400_problem(client, maya):
+def test_a_body_that_is_not_json_is_a_415_and_broken_json_a_400_problem(client, maya):
     login(client, maya)
     problem(client.post(COUPLES, "label=X", content_type="text/plain"), 415)
-    problem(client.post(COUPLES, {"label": "X"}), 400)  # a form post: no JSON fields
+    problem(client.post(COUPLES, {"label": "X"}), 415)  # a form post is not JSON either
     body = problem(client.post(COUPLES, "{not json", content_type="application/json"), 400)
     assert [error["pointer"] for error in body["errors"]] == ["#"]
 
@@ -169,3 +169,24 @@ def test_a_write_with_a_session_needs_its_csrf_token(maya, couple):
     assert body["detail"].startswith("CSRF Failed")
     couple.refresh_from_db()
     assert couple.label == "Rivera & Chen"
+
+
+@pytest.mark.parametrize(
+    ("path", "media_type", "says"),
+    [
+        ("/api/v1/couples/-1/", "application/problem+json", '"status": 404'),
+        ("/api/v1/no-such-thing/", "application/problem+json", '"status": 404'),
+        ("/api/fhir/NoSuchResource", "application/fhir+json", '"OperationOutcome"'),
+    ],
+)
+def test_a_path_no_route_takes_is_refused_in_the_apis_own_terms(client, db, path, media_type, says):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == media_type
+    assert says in response.content.decode()
+
+
+def test_a_page_no_route_takes_outside_the_api_is_the_sites_own_page(client, db):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")

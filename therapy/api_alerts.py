@@ -79,7 +79,7 @@ class AlertAcknowledgeView(KeyAwareView, APIView):
         tags=TAGS,
         parameters=[idempotency.HEADER_PARAMETER],
         request=AcknowledgeSerializer,
-        responses={200: AlertDetailSerializer, **api_problems.write_refusals()},
+        responses={200: AlertDetailSerializer, **api_problems.WRITE_REFUSALS},
     )
     def post(self, request, alert_id: int):
         alert = get_alert_for(request.user, alert_id)

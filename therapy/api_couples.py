@@ -37,7 +37,6 @@ from therapy.serializers import (
 
 TAGS = ["couples"]
 READ = api_problems.responses(401, 403, 404, 429)
-WRITE = api_problems.write_refusals()
 # The API's names for the dashboard form's fields, where they differ.
 FORM_NAMES = {"name": "display_name"}
 API_NAMES = {form: api for api, form in FORM_NAMES.items()}
@@ -132,7 +131,7 @@ class CouplesView(KeyAwareView, APIView):
         tags=TAGS,
         parameters=[idempotency.HEADER_PARAMETER],
         request=CoupleCreateSerializer,
-        responses={201: CoupleDetailSerializer, **WRITE},
+        responses={201: CoupleDetailSerializer, **api_problems.WRITE_REFUSALS},
     )
     def post(self, request):
         counselor = access.counselor_for(request.user)
@@ -173,7 +172,9 @@ class CoupleView(KeyAwareView, APIView):
         return Response(CoupleDetailSerializer(couple).data)
 
     @extend_schema(
-        tags=TAGS, request=CoupleInputSerializer, responses={200: CoupleDetailSerializer, **WRITE}
+        tags=TAGS,
+        request=CoupleInputSerializer,
+        responses={200: CoupleDetailSerializer, **api_problems.WRITE_REFUSALS},
     )
     def patch(self, request, couple_id: int):
         couple = access.get_couple_for(request.user, couple_id)
@@ -207,7 +208,7 @@ STATUS_SCHEMA = {
     "tags": TAGS,
     "parameters": [idempotency.HEADER_PARAMETER],
     "request": EmptySerializer,
-    "responses": {200: CoupleDetailSerializer, **WRITE},
+    "responses": {200: CoupleDetailSerializer, **api_problems.WRITE_REFUSALS},
 }
 
 
@@ -239,7 +240,7 @@ class CouplePartnersView(KeyAwareView, APIView):
         tags=TAGS,
         parameters=[idempotency.HEADER_PARAMETER],
         request=PartnerCreateSerializer,
-        responses={201: PartnerDetailSerializer, **WRITE},
+        responses={201: PartnerDetailSerializer, **api_problems.WRITE_REFUSALS},
     )
     def post(self, request, couple_id: int):
         couple = access.get_couple_for(request.user, couple_id)
@@ -266,7 +267,7 @@ class PartnerView(KeyAwareView, APIView):
     @extend_schema(
         tags=TAGS,
         request=PartnerUpdateSerializer,
-        responses={200: PartnerDetailSerializer, **WRITE},
+        responses={200: PartnerDetailSerializer, **api_problems.WRITE_REFUSALS},
     )
     def patch(self, request, partner_id: int):
         partner = get_partner_for(request.user, partner_id)

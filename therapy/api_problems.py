@@ -64,15 +64,6 @@ def responses(*statuses: int) -> dict:
     }
 
 
-# What any write may answer besides its success: a body refused or not JSON, a key or scope
-# refused, an Idempotency-Key in use or reused, the rate limit.
-_WRITE_REFUSALS = (400, 401, 403, 404, 409, 413, 415, 422, 429)
-
-
-def write_refusals() -> dict:
-    return responses(*_WRITE_REFUSALS)
-
-
 _WHEN = {
     400: "The request was refused: see `errors`",
     401: "An unknown or revoked API key",
@@ -85,6 +76,10 @@ _WHEN = {
     422: "This Idempotency-Key was used for another request",
     429: "The key's rate limit: retry after `Retry-After` seconds",
 }
+
+# What any write may answer besides its success: a body refused or not JSON, a key or scope
+# refused, an Idempotency-Key in use or reused, the rate limit.
+WRITE_REFUSALS = responses(400, 401, 403, 404, 409, 413, 415, 422, 429)
 
 
 def valid_body(serializer_class, request) -> dict:

@@ -26,7 +26,6 @@ from therapy.sessions import SessionError, cancel_session, move_session, schedul
 
 TAGS = ["sessions"]
 READ = api_problems.responses(401, 403, 404, 429)
-WRITE = api_problems.write_refusals()
 
 
 def get_session_for(user, session_id) -> CounselingSession:
@@ -74,7 +73,7 @@ class CoupleSessionsView(KeyAwareView, APIView):
         tags=TAGS,
         parameters=[idempotency.HEADER_PARAMETER],
         request=SessionCreateSerializer,
-        responses={201: SessionDetailSerializer, **WRITE},
+        responses={201: SessionDetailSerializer, **api_problems.WRITE_REFUSALS},
     )
     def post(self, request, couple_id: int):
         couple = access.get_couple_for(request.user, couple_id)
@@ -99,7 +98,9 @@ class SessionView(KeyAwareView, APIView):
         return Response(SessionDetailSerializer(session).data)
 
     @extend_schema(
-        tags=TAGS, request=SessionMoveSerializer, responses={200: SessionDetailSerializer, **WRITE}
+        tags=TAGS,
+        request=SessionMoveSerializer,
+        responses={200: SessionDetailSerializer, **api_problems.WRITE_REFUSALS},
     )
     def patch(self, request, session_id: int):
         session = get_session_for(request.user, session_id)
@@ -119,7 +120,7 @@ class SessionCancelView(KeyAwareView, APIView):
         tags=TAGS,
         parameters=[idempotency.HEADER_PARAMETER],
         request=EmptySerializer,
-        responses={204: None, **WRITE},
+        responses={204: None, **api_problems.WRITE_REFUSALS},
     )
     def post(self, request, session_id: int):
         valid_body(EmptySerializer, request)

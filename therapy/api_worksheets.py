@@ -287,7 +287,7 @@ class CoupleAssignmentsView(KeyAwareView, APIView):
     @extend_schema(
         tags=ASSIGNMENTS,
         request=AssignmentRequestSerializer,
-        responses={201: AssignmentsMadeSerializer, **api_problems.write_refusals()},
+        responses={201: AssignmentsMadeSerializer, **api_problems.WRITE_REFUSALS},
     )
     def post(self, request, couple_id: int):
         couple = access.get_couple_for(request.user, couple_id)
@@ -341,7 +341,7 @@ class AssignmentChangeView(KeyAwareView, APIView):
         )
 
 
-CHANGE_RESPONSES = {200: AssignmentSerializer, **api_problems.write_refusals()}
+CHANGE_RESPONSES = {200: AssignmentSerializer, **api_problems.WRITE_REFUSALS}
 
 
 class PauseAssignmentView(AssignmentChangeView):

@@ -218,7 +218,11 @@ class ApiKeyAdmin(ScopedAdmin):
 
 class WebhookSubscriptionForm(forms.ModelForm):
     url = forms.URLField(
-        max_length=500, assume_scheme="https", help_text="Where events are posted: https."
+        label="Address",
+        max_length=500,
+        assume_scheme="https",
+        help_text="Where events are posted: an https address.",
+        widget=forms.URLInput(attrs={"class": "vURLField", "size": 60}),
     )
     events = forms.MultipleChoiceField(
         choices=webhooks.EVENT_TYPES,

@@ -11,12 +11,13 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
        libharfbuzz-subset0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
-COPY requirements.lock ./
+COPY requirements-pip.lock requirements.lock ./
 COPY therapy ./therapy
 COPY clients ./clients
 COPY worksheets ./worksheets
 COPY manage.py ./
-RUN pip install --require-hashes -r requirements.lock \
+RUN pip install --require-hashes -r requirements-pip.lock \
+    && pip install --require-hashes -r requirements.lock \
     && useradd --system --uid 1000 --home /app app \
     && SECRET_KEY=collectstatic-only-0123456789abcdefghijklmnopqrstuvwxyz ALLOWED_HOSTS=build \
        FIELD_ENCRYPTION_KEYS=Y29sbGVjdHN0YXRpYy1vbmx5LW5vdC1hLXJlYWwta2U= \

@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 # Every dependency, transitive ones included, pinned with its hashes (make lock); pip refuses
 # anything whose hash is not in the lock.
 LOCK := requirements-dev.lock
-STAMP := $(VENV)/.installed-$(shell cat $(LOCK) | sha1sum | cut -c1-12)
+PIP_LOCK := requirements-pip.lock
+STAMP := $(VENV)/.installed-$(shell cat $(PIP_LOCK) $(LOCK) | sha1sum | cut -c1-12)
 
 # The tests' PostgreSQL and Redis; pytest-django creates and drops its own test database.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/therapy
@@ -14,8 +15,9 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: venv demo test lint bench lock audit clean
 
-$(STAMP): $(LOCK)
+$(STAMP): $(PIP_LOCK) $(LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --require-hashes -r $(PIP_LOCK)
 	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
 	@rm -f $(VENV)/.installed-*
 	@touch $@
@@ -36,7 +38,7 @@ lock: venv
 AUDIT_SERVICE ?= pypi
 audit: venv
 	$(VENV)/bin/pip-audit --disable-pip --require-hashes --strict --progress-spinner off \
-		--vulnerability-service $(AUDIT_SERVICE) -r requirements.lock -r requirements-dev.lock
+		--vulnerability-service $(AUDIT_SERVICE) -r requirements-pip.lock -r requirements.lock -r requirements-dev.lock
 
 demo: venv
 	bin/demo

@@ -69,3 +69,7 @@ def test_make_and_the_image_install_the_locks_with_hashes_required():
     assert "pip install --quiet --require-hashes -r $(LOCK)" in makefile
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "pip install --require-hashes -r requirements.lock" in dockerfile
+    # pip itself comes first, pinned and hashed, in both.
+    assert makefile.index("-r $(PIP_LOCK)") < makefile.index("-r $(LOCK)")
+    assert dockerfile.index("-r requirements-pip.lock") < dockerfile.index("-r requirements.lock")
+    assert read_lock("requirements-pip.lock").keys() == {"pip"}

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from therapy import access, api_keys, webhooks
@@ -287,7 +288,7 @@ class WebhookSubscriptionAdmin(ScopedAdmin):
         rows = [
             (
                 reverse("admin:worksheets_reminder_change", args=[row.pk]),
-                timezone.localtime(row.created_at).strftime("%Y-%m-%d %H:%M"),
+                date_format(timezone.localtime(row.created_at), "SHORT_DATETIME_FORMAT"),
                 row.event_type,
                 row.get_status_display(),
                 row.attempts,

@@ -2,7 +2,6 @@
 
 import datetime as dt
 import logging
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -295,10 +294,11 @@ def raise_missed_work_alert(*, response, now: dt.datetime) -> Alert | None:
         .exclude(kind__in=["invitation", "counselor_alert"])
         .count()
     )
-    due = response.due_at.astimezone(ZoneInfo(couple.practice.time_zone))
+    # No date in the stored words: pages show when the alert was raised, in the reader's
+    # own date format, beside them.
     reason = (
         f"{response.partner.display_name} has not handed in “{assignment.template.title}” "
-        f"(due {due:%d %b %Y}) after {nudges} reminder{'s' if nudges != 1 else ''}."
+        f"after {nudges} reminder{'s' if nudges != 1 else ''}."
     )
     # The same worksheet the time before, whether a recurring occurrence or a new assignment.
     previous = (

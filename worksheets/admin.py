@@ -5,6 +5,7 @@ from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from therapy import access
@@ -355,7 +356,7 @@ class WorksheetTemplateAdmin(ScopedAdmin):
             (
                 reverse("admin:worksheets_worksheettemplate_change", args=[v.pk]),
                 v.version,
-                timezone.localtime(v.created_at).strftime("%d %b %Y"),
+                date_format(timezone.localtime(v.created_at), "DATE_FORMAT"),
                 v.times_assigned,
             )
             for v in versions

@@ -70,3 +70,30 @@ def test_an_australian_counselor_reads_dates_day_first(client, maya, couple, boo
     login(client, maya)
     shown = pages(client, couple, booked, "en-AU")
     assert GB["home"] in shown["home"] and GB["due"] in shown["due"]
+
+
+# Raised at 01:00 UTC on 10 May: 21:00 on 9 May in New York.
+RAISED = dt.datetime(2030, 5, 10, 1, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("language", "raised"), [("en-US,en;q=0.9", "May 9, 2030"), ("en-GB,en;q=0.9", "9 May 2030")]
+)
+def test_an_alert_is_dated_the_counselors_way_wherever_it_is_listed(
+    client, maya, couple, booked, language, raised
+):
+    from therapy.alerts import raise_missed_work_alert
+
+    response = booked.responses.first()
+    alert = raise_missed_work_alert(response=response, now=RAISED)
+    # The stored words carry no date of their own, in either order.
+    assert not any(month in alert.reason for month in ("May", "2030"))
+    login(client, maya)
+    headers = {"HTTP_ACCEPT_LANGUAGE": language}
+    for url in (
+        reverse("admin:index"),
+        reverse("admin:clients_couple_overview", args=[couple.pk]),
+        reverse("admin:clients_couple_brief", args=[couple.pk]),
+    ):
+        page = client.get(url, **headers).content.decode()
+        assert f"{alert.reason} <span class=\"help\">(raised {raised})</span>" in page, url

@@ -197,21 +197,30 @@ class CounselorAdminSite(admin.AdminSite):
             *super().get_urls(),
         ]
 
-    def practice_view(self, request):
-        """Practice totals, each counselor's caseload, and the support resources shown to a
-        partner who raised a safety signal: for the practice's admins, and for operators,
-        who name the practice (?practice=<id>, linked from the list of practices)."""
-        counselor = access.counselor_for(request.user)
+    @staticmethod
+    def _practice_to_read(request) -> Practice | None:
+        """The practice whose figures the request may read: the one an operator names
+        (?practice=<id>; an unknown id is a 404), or a practice admin's own; None for
+        anyone else, and for an operator who names none."""
         chosen = request.GET.get("practice", "")
         if access.is_operator(request.user) and chosen.isdigit():
             practice = Practice.objects.filter(pk=int(chosen)).first()
             if practice is None:
                 raise Http404("No such practice.")
-        elif counselor is not None and counselor.is_practice_admin:
-            practice = counselor.practice
-        elif access.is_operator(request.user):
+            return practice
+        counselor = access.counselor_for(request.user)
+        if counselor is not None and counselor.is_practice_admin:
+            return counselor.practice
+        return None
+
+    def practice_view(self, request):
+        """Practice totals, each counselor's caseload, and the support resources shown to a
+        partner who raised a safety signal: for the practice's admins, and for operators,
+        who name the practice (?practice=<id>, linked from the list of practices)."""
+        practice = self._practice_to_read(request)
+        if practice is None and access.is_operator(request.user):
             return redirect("admin:therapy_practice_changelist")
-        else:
+        if practice is None:
             raise Http404("Only practice admins see the practice's figures.")
         form = SupportResourcesForm(request.POST or None, instance=practice)
         if request.method == "POST" and form.is_valid():
@@ -239,15 +248,8 @@ class CounselorAdminSite(admin.AdminSite):
     def completion_csv_view(self, request):
         """The practice figures page's completion by worksheet as CSV: for the practice's
         admins, and for operators naming the practice (?practice=<id>); others answer 403."""
-        counselor = access.counselor_for(request.user)
-        chosen = request.GET.get("practice", "")
-        if access.is_operator(request.user) and chosen.isdigit():
-            practice = Practice.objects.filter(pk=int(chosen)).first()
-            if practice is None:
-                raise Http404("No such practice.")
-        elif counselor is not None and counselor.is_practice_admin:
-            practice = counselor.practice
-        else:
+        practice = self._practice_to_read(request)
+        if practice is None:
             raise PermissionDenied("Only practice admins read the practice's figures.")
         now = timezone.now()
         return exports.csv_response(

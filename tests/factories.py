@@ -77,3 +77,28 @@ def couple_with_partners(*, counselor, label="Couple", names=("Sam", "Alex"), **
     for name in names:
         PartnerFactory(couple=couple, display_name=name, **partner_fields)
     return couple
+
+
+def safety_draft(*, couple, partner, counselor, library, now, written):
+    """`partner`'s draft of the safety check, assigned to them alone: it says they often felt
+    scared (an urgent alert) and writes `written` in its free-text question, a private answer
+    to look for where it must never show."""
+    from worksheets.assignments import assign_worksheet
+    from worksheets.responses import save_draft
+
+    check = assign_worksheet(
+        couple=couple,
+        template=library.get(slug="safety-check"),
+        due_at=now + dt.timedelta(days=2),
+        assigned_by=counselor,
+        now=now,
+        for_partner=partner,
+    )
+    save_draft(
+        response_id=check.responses.get().pk,
+        partner=partner,
+        answers={"felt_scared": "often", "anything_else": written},
+        now=now,
+        item_keys={"felt_scared", "anything_else"},
+    )
+    return check

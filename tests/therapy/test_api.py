@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import login, portal_sign_in
+from tests.factories import safety_draft
 from tests.therapy.conftest import grow_caseload
 from therapy.models import AccessLog
 
@@ -55,26 +56,14 @@ def test_the_brief_has_the_shared_answers_and_the_gap(client, maya, history):
 def test_the_brief_leads_with_urgent_alerts_and_carries_no_private_answer(
     client, maya, history, library, now
 ):
-    import datetime as dt
-
-    from worksheets.assignments import assign_worksheet
-    from worksheets.responses import save_draft
-
     sam = history.partners.order_by("pk")[0]
-    check = assign_worksheet(
+    safety_draft(
         couple=history,
-        template=library.get(slug="safety-check"),
-        due_at=now + dt.timedelta(days=2),
-        assigned_by=maya,
-        now=now,
-        for_partner=sam,
-    )
-    save_draft(
-        response_id=check.responses.get().pk,
         partner=sam,
-        answers={"felt_scared": "often", "anything_else": "PRIVATE-SENTINEL-4410"},
+        counselor=maya,
+        library=library,
         now=now,
-        item_keys={"felt_scared", "anything_else"},
+        written="PRIVATE-SENTINEL-4410",
     )
     login(client, maya)
     body = client.get(brief_url(history)).json()

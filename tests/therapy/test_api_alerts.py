@@ -9,11 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.conftest import login
-from tests.factories import couple_with_partners
+from tests.factories import couple_with_partners, safety_draft
 from tests.therapy.test_api_couples import ROLES, pointers, send, sign_in
 from therapy.models import Alert
-from worksheets.assignments import assign_worksheet
-from worksheets.responses import save_draft
 
 ALERTS = reverse("api-alerts")
 
@@ -126,20 +124,13 @@ def test_alerts_come_in_pages_newest_first(client, maya, couple, now, monkeypatc
 
 def test_an_alerts_reason_names_the_worksheet_never_an_answer(client, maya, couple, library, now):
     sam = couple.partners.order_by("pk")[0]
-    check = assign_worksheet(
+    check = safety_draft(
         couple=couple,
-        template=library.get(slug="safety-check"),
-        due_at=now + dt.timedelta(days=2),
-        assigned_by=maya,
-        now=now,
-        for_partner=sam,
-    )
-    save_draft(
-        response_id=check.responses.get().pk,
         partner=sam,
-        answers={"felt_scared": "often", "anything_else": "PRIVATE-SENTINEL-7731"},
+        counselor=maya,
+        library=library,
         now=now,
-        item_keys={"felt_scared", "anything_else"},
+        written="PRIVATE-SENTINEL-7731",
     )
     login(client, maya)
     [alert] = client.get(ALERTS).json()["results"]

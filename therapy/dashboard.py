@@ -350,8 +350,22 @@ class CoupleDetail:
         return completion_groups(self.responses, self.completion_columns)
 
     @property
+    def pattern_rows(self) -> list[tuple]:
+        """Each pattern that holds now, with its open alert (None once acknowledged): the
+        pattern is told once, with today's evidence, and acknowledged where it is told."""
+        open_for = {a.subject: a for a in self.alerts if a.kind == Alert.Kind.PATTERN}
+        return [(pattern, open_for.get(pattern.subject)) for pattern in self.patterns]
+
+    @property
     def other_alerts(self) -> list[Alert]:
-        return [alert for alert in self.alerts if not alert.is_urgent]
+        """The open alerts neither urgent nor told under the patterns that hold now."""
+        holding = {pattern.subject for pattern in self.patterns}
+        return [
+            alert
+            for alert in self.alerts
+            if not alert.is_urgent
+            and not (alert.kind == Alert.Kind.PATTERN and alert.subject in holding)
+        ]
 
 
 def _safety_alert(alert: Alert, responses: dict[int, Response]) -> SafetyAlert:

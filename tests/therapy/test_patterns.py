@@ -168,6 +168,33 @@ def test_the_couple_page_tells_the_patterns_that_hold_with_their_evidence(
     assert "2 → 4" in section and "not a diagnosis" in section
 
 
+def test_the_couple_page_tells_a_pattern_once_with_todays_evidence_and_acknowledges_it_there(
+    client, weekly, maya, couple
+):
+    from django.urls import reverse
+
+    from tests.conftest import login
+
+    weekly({"needs_on_hold": 2}, {"went_it_alone": 2})
+    weekly({"needs_on_hold": 4}, {"went_it_alone": 4})
+    [alert] = patterns_raised()  # its words hold the evidence of the day it was raised
+    weekly({"needs_on_hold": 5}, {"went_it_alone": 5})
+    login(client, maya)
+    url = reverse("admin:clients_couple_overview", args=[couple.pk])
+    page = client.get(url).content.decode()
+    assert page.count("Sam setting themselves aside while Alex goes it alone") == 1
+    assert alert.reason not in page
+    section = page.split('id="patterns-heading"')[1].split("</section>")[0]
+    assert "2 → 4 → 5" in section and "open alert, raised" in section
+    assert f'name="acknowledge" value="{alert.pk}"' in section
+    assert client.post(url, {"acknowledge": alert.pk}).status_code == 302
+    alert.refresh_from_db()
+    assert not alert.is_open and alert.acknowledged_by == maya
+    section = client.get(url).content.decode().split('id="patterns-heading"')[1]
+    section = section.split("</section>")[0]
+    assert "2 → 4 → 5" in section and 'name="acknowledge"' not in section
+
+
 def test_the_brief_has_the_map_and_the_patterns_on_the_page_and_in_the_pdf(
     client, weekly, maya, couple
 ):

@@ -208,6 +208,8 @@ def review(request, response_id):
         "worksheet": response.assignment.template,
         "rows": rows,
         "complete": complete,
+        # A follow-up asks about what the partner planned: the plan stays in sight to the end.
+        "earlier_answer": earlier_answer_for(response),
     }
     status = 400 if request.method == "POST" else 200
     return render(request, "clients/review.html", context, status=status)

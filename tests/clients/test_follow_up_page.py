@@ -42,6 +42,15 @@ def test_the_page_shows_the_partner_their_own_earlier_answer_escaped(client, fol
     assert "Did you get to try it?" in html
 
 
+def test_the_review_page_keeps_the_plan_in_sight(client, follow_up, partner_a):
+    html = client.get(f"/portal/worksheets/{follow_up.pk}/review/").content.decode()
+    assert "Check your answers" not in html  # not signed in: no page of the partner's
+    html = portal_sign_in(client, partner_a).get(f"/portal/worksheets/{follow_up.pk}/review/")
+    html = html.content.decode()
+    assert "Check your answers" in html
+    assert "you wrote:" in html and ESCAPED in html and "<b>pottery</b>" not in html
+
+
 def test_the_partner_finds_the_follow_up_on_their_home_page(client, follow_up, partner_a):
     html = portal_sign_in(client, partner_a).get("/portal/").content.decode()
     assert "Your new thing, a week on" in html

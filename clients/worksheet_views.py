@@ -226,9 +226,9 @@ def result(request, response_id):
         "worksheet": response.assignment.template,
         "scores": response.scores,
         "map": partner_map(response.scores),
-        # Kept for the session by the counselor's choice, or because joint work is paused:
-        # the page is the same either way.
-        "in_session": reveals_in_session(response.assignment),
+        # Kept for the session by the counselor's choice, or because joint work was paused
+        # when the pair completed: the page is the same either way.
+        "in_session": reveals_in_session(response),
         "shared": shared,
         "shared_rows": _shared_rows(response, shared),
     }

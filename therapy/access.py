@@ -133,8 +133,10 @@ def access_logs_for(user) -> QuerySet[AccessLog]:
 
 def joint_work_paused(couple: Couple, *, open_alerts: list | None = None) -> bool:
     """Joint features pause while the counselor has chosen individual work only, or while an
-    urgent safety alert about either partner is open. What the partners see then is exactly
-    what they see when shared answers are kept for the session: nothing tells them why.
+    urgent safety alert about either partner is open. A pair of responses completed while
+    they are paused is kept for the session for good (Response.kept_for_session), and shows
+    exactly what work the counselor keeps for the session shows; what was shown before stays
+    shown, so nothing changes when a pause begins or ends, and nothing tells the partners why.
     `open_alerts`: the couple's open alerts, when the caller has them already."""
     if couple.individual_work_only:
         return True
@@ -145,11 +147,11 @@ def joint_work_paused(couple: Couple, *, open_alerts: list | None = None) -> boo
     ).exists()
 
 
-def reveals_in_session(assignment: Assignment) -> bool:
-    """Whether the partners see each other's shared answers only with the counselor."""
-    return assignment.reveal == Assignment.Reveal.IN_SESSION or joint_work_paused(
-        assignment.couple
-    )
+def reveals_in_session(response: Response) -> bool:
+    """Whether the partners see each other's shared answers to this occurrence only with the
+    counselor: the counselor's choice for the assignment, or joint work was paused when the
+    pair completed. The page is the same either way."""
+    return response.assignment.reveal == Assignment.Reveal.IN_SESSION or response.kept_for_session
 
 
 def answers_visible_to_partner(response: Response, items) -> dict:
@@ -181,7 +183,7 @@ def shared_view_for(response: Response) -> SharedView | None:
     """The side-by-side view of a partner's own submitted `response`, or None when there is
     none to show: the other partner has not submitted, or answers are kept for the session
     (the counselor's choice, or joint work is paused: the partner cannot tell which)."""
-    if not response.is_submitted or reveals_in_session(response.assignment):
+    if not response.is_submitted or reveals_in_session(response):
         return None
     other = other_partners_response(response)
     if other is None or not other.is_submitted:

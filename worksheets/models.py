@@ -239,6 +239,11 @@ class Response(models.Model):
     balance_gap = models.PositiveSmallIntegerField(null=True, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # Settled once, when the occurrence's pair completes: joint work was paused then (an
+    # urgent alert open, or individual work only), so the partners' side-by-side view of this
+    # occurrence is kept for the session for good. It is never settled again, so a pause that
+    # begins or ends later changes nothing a partner has been shown (docs/safety.md).
+    kept_for_session = models.BooleanField(default=False, editable=False)
     # When the sweep first found this work overdue and told the practice's systems (the
     # "assignment.overdue" webhook event, worksheets.reminders.report_overdue_work): once.
     overdue_reported_at = models.DateTimeField(null=True, blank=True, editable=False)

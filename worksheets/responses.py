@@ -195,7 +195,22 @@ def submit_response(
     webhooks.emit(webhooks.submission_event(response), now=now)
     raise_safety_signals(response, now=now)
     _raise_alerts(response, now)
+    if any(other.is_submitted for other in others):
+        _settle_side_by_side(response, others)
     return response
+
+
+def _settle_side_by_side(response: Response, others: list[Response]) -> None:
+    """The pair is complete: whether the partners see it side by side is settled now, once,
+    after this submission's own safety signals are raised, and never again."""
+    # Imported here: therapy.access reads the other partner's response through this module.
+    from therapy.access import joint_work_paused
+
+    kept = joint_work_paused(response.assignment.couple)
+    Response.objects.filter(pk__in=[response.pk, *(other.pk for other in others)]).update(
+        kept_for_session=kept
+    )
+    response.kept_for_session = kept
 
 
 def signalled_item_keys(response: Response) -> list[str]:

@@ -53,11 +53,12 @@ TIME_MAP_B = {
 }
 
 
-def build_world(library, counselor, *, a_signals, a_submits, reveal, individual_only):
-    """One couple, Sam (A) and Alex (B), with a week of work. Returns the couple."""
+def build_world(library, counselor, *, a_signals, a_submits, reveal, individual_only=False):
+    """One couple, Sam (A) and Alex (B), with a week of work: the time map is handed in by
+    both, then A hands in (or drafts) the support preferences, where a signal would come.
+    `individual_only`: the counselor turns on individual work only at that moment. Returns
+    the couple."""
     couple = couple_with_partners(counselor=counselor, label="Rivera & Chen")
-    couple.individual_work_only = individual_only
-    couple.save()
     sam, alex = couple.partners.order_by("pk")
     due = START + dt.timedelta(days=4)
 
@@ -88,6 +89,9 @@ def build_world(library, counselor, *, a_signals, a_submits, reveal, individual_
         (time_map.responses.get(partner=alex), alex, TIME_MAP_B),
     ):
         submit_response(response_id=response.pk, partner=partner, answers=answers, now=START)
+    if individual_only:
+        couple.individual_work_only = True
+        couple.save()
     sam_answers = {**SUPPORT_A, "afraid_to_say_no": 5 if a_signals else 1}
     if a_submits:
         submit_response(response_id=sam_support.pk, partner=sam, answers=sam_answers, now=START)
@@ -165,32 +169,70 @@ def what_b_sees(library, counselor, **world) -> dict[str, str]:
     return {name: normalised(page) for name, page in seen.items()}
 
 
-KEPT_FOR_SESSION = {"reveal": Assignment.Reveal.IN_SESSION, "individual_only": False}
-OTHER_WORLDS = {
-    "A signals, answers shown once both are in": {
-        "reveal": Assignment.Reveal.AFTER_BOTH,
-        "individual_only": False,
-        "a_signals": True,
-    },
-    "A signals, answers kept for the session": {**KEPT_FOR_SESSION, "a_signals": True},
-    "no signal, individual work only": {
-        "reveal": Assignment.Reveal.AFTER_BOTH,
-        "individual_only": True,
-        "a_signals": False,
-    },
+# Each world where A signals, and the ordinary world B cannot tell it from: the same choices
+# of the counselor, with individual work only turned on at the moment A signals where the
+# signal pauses joint work.
+TWINS = {
+    "A signals, answers shown once both are in": (
+        {"reveal": Assignment.Reveal.AFTER_BOTH, "a_signals": True},
+        {"reveal": Assignment.Reveal.AFTER_BOTH, "a_signals": False, "individual_only": True},
+    ),
+    "A signals, answers kept for the session": (
+        {"reveal": Assignment.Reveal.IN_SESSION, "a_signals": True},
+        {"reveal": Assignment.Reveal.IN_SESSION, "a_signals": False},
+    ),
 }
+KEPT_FOR_SESSION = {"reveal": Assignment.Reveal.IN_SESSION}
 
 
 @pytest.mark.parametrize("a_submits", [True, False], ids=["A submits", "A only saves drafts"])
-@pytest.mark.parametrize("world", list(OTHER_WORLDS))
-def test_every_page_b_can_reach_is_the_same_as_when_answers_are_kept_for_the_session(
+@pytest.mark.parametrize("world", list(TWINS))
+def test_every_page_b_can_reach_is_the_same_as_in_a_world_without_the_signal(
     library, maya, world, a_submits
 ):
-    ordinary = what_b_sees(library, maya, **KEPT_FOR_SESSION, a_signals=False, a_submits=a_submits)
-    other = what_b_sees(library, maya, **OTHER_WORLDS[world], a_submits=a_submits)
+    signalled, twin = TWINS[world]
+    ordinary = what_b_sees(library, maya, **twin, a_submits=a_submits)
+    other = what_b_sees(library, maya, **signalled, a_submits=a_submits)
     assert other.keys() == ordinary.keys()
     for name in ordinary:
         assert other[name] == ordinary[name], f"B's {name} differs"
+
+
+def test_nothing_b_was_shown_changes_when_a_pause_begins_or_ends(library, maya):
+    """B has read the time map side by side. A signal, its acknowledgement, and individual
+    work only turned on and off again: after each, every page B can reach reads as before."""
+    from therapy.alerts import acknowledge
+    from therapy.models import Alert
+
+    with time_machine.travel(START, tick=False):
+        couple = build_world(
+            library, maya, reveal=Assignment.Reveal.AFTER_BOTH, a_signals=False, a_submits=True
+        )
+        sam, alex = couple.partners.order_by("pk")
+
+        def b_sees():
+            return {name: normalised(page) for name, page in pages_of(alex).items()}
+
+        shown = b_sees()
+        assert "You and Sam" in shown["time-map: result"]
+        safety = sam.responses.get(assignment__template__slug="safety-check")
+        save_draft(
+            response_id=safety.pk,
+            partner=sam,
+            answers={"felt_scared": "often"},
+            now=START,
+            item_keys={"felt_scared"},
+        )
+        assert Alert.objects.filter(couple=couple, kind=Alert.Kind.SAFETY).count() == 1
+        assert b_sees() == shown
+        acknowledge(
+            alerts=couple.alerts.all(), counselor=maya, now=START, note="Spoke with Sam alone."
+        )
+        assert b_sees() == shown
+        for individual_only in (True, False):
+            couple.individual_work_only = individual_only
+            couple.save()
+            assert b_sees() == shown
 
 
 def test_the_comparison_would_notice_a_difference(library, maya):
@@ -198,12 +240,7 @@ def test_the_comparison_would_notice_a_difference(library, maya):
     result page shows the side-by-side, which differs from the kept-for-session page."""
     ordinary = what_b_sees(library, maya, **KEPT_FOR_SESSION, a_signals=False, a_submits=True)
     shown = what_b_sees(
-        library,
-        maya,
-        reveal=Assignment.Reveal.AFTER_BOTH,
-        individual_only=False,
-        a_signals=False,
-        a_submits=True,
+        library, maya, reveal=Assignment.Reveal.AFTER_BOTH, a_signals=False, a_submits=True
     )
     assert shown["support-preferences: result"] != ordinary["support-preferences: result"]
     assert "You and Sam" in shown["support-preferences: result"]

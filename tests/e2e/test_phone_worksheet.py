@@ -86,3 +86,30 @@ def test_a_partner_completes_the_check_in_on_a_phone(phone, invitation_link, par
     response = Response.objects.get(partner=partner_a)
     assert response.status == Response.Status.SUBMITTED
     assert response.answers["went_it_alone"] == 1
+
+
+def test_autosave_never_says_saved_when_the_draft_was_not_kept(phone, invitation_link, partner_a):
+    """Signed out in another tab (or by Quick exit, or the session's time limit), the page
+    still holds the answers, but a save cannot land: autosave says so, rather than "Draft
+    saved." over a redirect it followed. The same when the work was handed in elsewhere."""
+    page = phone
+    page.goto(invitation_link)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("link", name=re.compile("Start")).click()
+    page.wait_for_load_state("load")  # autosave.js is deferred: let it listen first
+    note = page.get_by_label(re.compile("anything you want your counselor to know"))
+    status = page.locator("#autosave-status")
+    note.press_sequentially("Kept.")
+    expect(status).to_have_text("Draft saved.")
+    response = Response.objects.get(partner=partner_a)
+    assert response.answers["note_for_counselor"] == "Kept."
+
+    other_tab = page.context.new_page()
+    other_tab.goto(invitation_link.split("/p/")[0] + "/portal/")
+    other_tab.get_by_role("button", name="Sign out").click()
+    expect(other_tab.get_by_role("heading", name="You are signed out")).to_be_visible()
+    note.press_sequentially(" Then more, typed after signing out.")
+    expect(status).to_contain_text("Not saved: you are signed out here")
+    response.refresh_from_db()
+    assert response.answers["note_for_counselor"] == "Kept."
+    expect(note).to_have_value("Kept. Then more, typed after signing out.")

@@ -24,14 +24,23 @@
     var data = new FormData(form);
     data.set("action", "autosave");
     // getAttribute: form.action would be the buttons named "action".
+    // redirect: "manual": the server sends a signed-out browser, or one whose worksheet was
+    // handed in elsewhere, on to another page; followed, that page would read as a save.
     fetch(form.getAttribute("action") || window.location.href, {
-      method: "POST", body: data, credentials: "same-origin"
+      method: "POST", body: data, credentials: "same-origin", redirect: "manual"
     })
       .then(function (response) {
-        if (response.ok) {
+        if (response.status === 204) {
           say("Draft saved.");
+        } else if (response.type === "opaqueredirect") {
+          say("Not saved: you are signed out here, or this worksheet was handed in in " +
+              "another window. Your answers are still on this page: copy anything long " +
+              "before you leave it, then open your link again.");
         } else if (response.status === 409) {
           say("This page is out of date and was not saved. Reload the page to go on.");
+        } else if (response.status === 410) {
+          say("Not saved: your counselor has closed or paused this worksheet. Your answers " +
+              "are still on this page.");
         } else {
           say("Could not save just now; your answers are still on this page.");
         }

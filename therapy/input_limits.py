@@ -15,6 +15,7 @@
 import datetime as dt
 
 from django import forms
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 NUL = "\x00"
@@ -66,10 +67,14 @@ class CleanInputMiddleware:
 
 
 class CleanJSONParser(JSONParser):
-    """The API's JSON bodies, with NUL characters dropped from every string."""
+    """The API's JSON bodies, with NUL characters dropped from every string. A body nested
+    deeper than Python's recursion limit is refused as malformed, not a server error."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        return strip_nul(super().parse(stream, media_type, parser_context))
+        try:
+            return strip_nul(super().parse(stream, media_type, parser_context))
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply.") from None
 
 
 def check_service_year(value: dt.date | dt.datetime) -> None:

@@ -104,6 +104,16 @@ def test_a_body_that_is_not_json_is_a_415_and_broken_json_a_400_problem(client, 
     assert [error["pointer"] for error in body["errors"]] == ["#"]
 
 
+@pytest.mark.parametrize("nested", ["[" * 5000 + "]" * 5000, '{"a":' * 5000 + "1" + "}" * 5000])
+def test_json_nested_past_any_reason_is_a_400_problem_not_a_server_error(
+    client, maya, couple, nested
+):
+    login(client, maya)
+    for method, url in (("post", COUPLES), ("patch", couple_url(couple))):
+        answer = getattr(client, method)(url, nested, content_type="application/json")
+        assert "nested too deeply" in problem(answer, 400)["errors"][0]["detail"]
+
+
 @pytest.mark.parametrize(
     ("body", "refused"),
     [

@@ -105,3 +105,31 @@ def test_the_apis_json_bodies_lose_their_nul_characters_too():
         "list": [""],
         "n": 1,
     }
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("worksheets/assignment", "due_at__year=10000"),
+        ("worksheets/response", "due_at__year=-1"),
+        ("worksheets/reminder", "due_at__year=9999&due_at__month=13"),
+        ("worksheets/response", "submitted_at__year=99999"),
+        ("therapy/alert", "created_at__year=99999999999999999999"),
+        ("therapy/counselingsession", "starts_at__day=x"),
+    ],
+)
+def test_a_date_filter_no_date_can_hold_is_explained_not_a_server_error(
+    client, maya, couple, path, query
+):
+    login(client, maya)
+    answer = client.get(f"/admin/{path}/?{query}")
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert "Filters not understood" in page and "database installation" not in page
+    assert f'href="/admin/{path}/"' in page
+
+
+def test_a_date_filter_in_range_still_filters(client, maya, couple):
+    login(client, maya)
+    answer = client.get("/admin/therapy/counselingsession/?starts_at__year=2030")
+    assert answer.status_code == 200 and "Filters not understood" not in answer.content.decode()

@@ -299,6 +299,34 @@ class CounselorAdminSite(admin.AdminSite):
         return TemplateResponse(request, "admin/outbox.html", context)
 
 
+# The parts of a date a list filter may name (due_at__year=2026), with the values each holds.
+_DATE_PARTS = {
+    "year": (1, 9999),
+    "iso_year": (1, 9999),
+    "quarter": (1, 4),
+    "month": (1, 12),
+    "week": (1, 53),
+    "day": (1, 31),
+    "week_day": (1, 7),
+    "iso_week_day": (1, 7),
+    "hour": (0, 23),
+    "minute": (0, 59),
+    "second": (0, 59),
+}
+
+
+def _date_parts_in_range(query) -> bool:
+    """Whether every date part a list's address filters on is a whole number it can hold."""
+    for name, values in query.lists():
+        for part in name.split("__")[1:]:
+            if part not in _DATE_PARTS:
+                continue
+            low, high = _DATE_PARTS[part]
+            if not all(v.isdigit() and low <= int(v) <= high for v in values):
+                return False
+    return True
+
+
 class ScopedAdmin(admin.ModelAdmin):
     """Read-only by default; rows come from `scope(user)` and anything else answers 404."""
 
@@ -317,6 +345,11 @@ class ScopedAdmin(admin.ModelAdmin):
         return obj
 
     def changelist_view(self, request, extra_context=None):
+        if not _date_parts_in_range(request.GET):
+            # The page the admin shows for a filter it cannot apply; a year past 9999 would
+            # otherwise reach the database and fail there.
+            context = {**self.admin_site.each_context(request), "title": "Filters not understood"}
+            return TemplateResponse(request, "admin/invalid_setup.html", context, status=400)
         # A list is titled by what it lists ("Couples"), not the stock "Select couple to
         # change".
         title = str(self.model._meta.verbose_name_plural).capitalize()

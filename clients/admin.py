@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -36,9 +37,17 @@ from worksheets.assignments import AssignmentError, assign_to_partners
 from worksheets.reminders import reschedule_partner
 
 
+class PartnerFormSet(BaseInlineFormSet):
+    default_error_messages = {
+        **BaseInlineFormSet.default_error_messages,
+        "too_few_forms": "Add at least one partner.",
+    }
+
+
 class PartnerInline(BoundedInlineMixin, admin.StackedInline):
     model = Partner
     form = PartnerAdminForm
+    formset = PartnerFormSet
     template = "admin/clients/couple/partner_inline.html"
     extra = 2
     max_num = MOST_PARTNERS
@@ -56,6 +65,12 @@ class PartnerInline(BoundedInlineMixin, admin.StackedInline):
 
     def get_extra(self, request, obj=None, **kwargs):
         return 0 if obj else 2
+
+    def get_formset(self, request, obj=None, **kwargs):
+        # min_num alone only shapes the blank forms: a post claiming no forms at all would
+        # make a couple without a partner.
+        kwargs.setdefault("validate_min", True)
+        return super().get_formset(request, obj, **kwargs)
 
     def has_view_permission(self, request, obj=None):
         return access.can_use_dashboard(request.user)

@@ -3,6 +3,7 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -102,6 +103,16 @@ def test_an_unknown_time_zone_gets_a_clear_message(client, maya):
     assert response.status_code == 200
     assert "“Mars/Olympus” is not a time zone we know." in response.content.decode()
     assert not Couple.objects.filter(label="Ortiz & Haddad").exists()
+
+
+@pytest.mark.parametrize("claimed", ["0", "-1"])
+def test_a_couple_is_never_made_without_a_partner(client, maya, claimed):
+    login(client, maya)
+    form = {**couple_form("Nobody & No one", []), "partners-TOTAL_FORMS": claimed}
+    response = client.post(reverse("admin:clients_couple_add"), form)
+    assert response.status_code == 200
+    assert "Add at least one partner." in response.content.decode()
+    assert not Couple.objects.filter(label="Nobody & No one").exists()
 
 
 def test_a_counselor_assigns_a_worksheet_with_a_due_date(client, maya, couple, checkin):

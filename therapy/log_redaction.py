@@ -11,8 +11,10 @@ import logging
 import logging.config
 import re
 
-# The address segment after a token-carrying path, up to the next slash, space, quote or query.
-_TOKEN_IN_ADDRESS = re.compile(r"(/(?:p|unsubscribe)/)[^/\s\"'?&#]+")
+# The address segment after a token-carrying path, up to the next slash, space, quote or query;
+# in any case and after any number of slashes, as a mail client or gateway may mangle a link
+# ("/P/<token>/", "/p//<token>/") and the token in it is no less valid.
+_TOKEN_IN_ADDRESS = re.compile(r"(/(?:p|unsubscribe)/+)[^/\s\"'?&#]+", re.IGNORECASE)
 REDACTED = "[token]"
 
 

@@ -91,6 +91,9 @@ def test_no_token_reaches_the_servers_output(transactional_db, tmp_path, smtp_si
         ('"https://x.org/p/abc/" "Mozilla"', '"https://x.org/p/[token]/" "Mozilla"'),
         ("GET /unsubscribe/Ij1:abc:xyz/", "GET /unsubscribe/[token]/"),
         ("GET /p/abc?x=1", "GET /p/[token]?x=1"),
+        ("Not Found: /p//abc/", "Not Found: /p//[token]/"),
+        ("Not Found: /P/abc/", "Not Found: /P/[token]/"),
+        ("GET /Unsubscribe///Ij1:abc/", "GET /Unsubscribe///[token]/"),
         ("GET /portal/worksheets/12/ 200", "GET /portal/worksheets/12/ 200"),
     ],
 )

@@ -32,6 +32,7 @@ import datetime as dt
 import logging
 import random
 import time
+import weakref
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -168,6 +169,25 @@ def recover_interrupted_sends(*, now: dt.datetime, limit: int) -> list[int]:
 # --- Deciding: still wanted? ---------------------------------------------------------------------
 
 
+# Columns of the batch's joined rows that no check and no message reads. The answers were
+# decrypted for every row, and the templates' long texts made the batch's query the widest
+# part of a send; a rare path that does read one loads it on its own.
+_NOT_READ_WHEN_SENDING = (
+    "response__answers",
+    "response__withheld",
+    "response__scores",
+    "response__assignment__visibility_overrides",
+    "response__assignment__template__purpose",
+    "response__assignment__template__instructions",
+    "response__assignment__template__counselor_notes",
+    "response__assignment__template__discussion_prompts",
+    "response__assignment__template__grounding",
+    "response__assignment__template__scoring",
+    "partner__couple__practice__support_message",
+    "partner__couple__practice__support_contacts",
+)
+
+
 def _batch(reminder_ids: list[int]) -> list[Reminder]:
     """The batch's claimed rows, with everything the checks and the messages need, in one
     query (the count of nudges already out for each response included)."""
@@ -180,17 +200,27 @@ def _batch(reminder_ids: list[int]) -> list[Reminder]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return list(
-        Reminder.objects.filter(pk__in=reminder_ids, status=Status.CLAIMED)
+    # Still claimed is checked here rather than in the query, which then goes by the primary
+    # key (see _MARK_SENDING_SQL) instead of reading every claimed row of a backlog.
+    rows = (
+        Reminder.objects.filter(pk__in=reminder_ids)
         .select_related(
             "partner__couple__practice",
             "response__assignment__template",
             "alert",
             "subscription",
         )
+        .defer(*_NOT_READ_WHEN_SENDING)
         .annotate(nudges_out=Coalesce(Subquery(counted), 0))
         .order_by("pk")
     )
+    batch = [reminder for reminder in rows if reminder.status == Status.CLAIMED]
+    for reminder in batch:
+        # The message reads the deadline on the partner's clock (Response.due_local): the
+        # partner already loaded, rather than one query per message for the same row.
+        if reminder.response_id is not None and reminder.response.partner_id == reminder.partner_id:
+            reminder.response.partner = reminder.partner
+    return batch
 
 
 def quiet_hours_of(partner: Partner) -> QuietHours:
@@ -374,39 +404,76 @@ def _locks_responses(reminder: Reminder) -> bool:
     return reminder.response_id is not None and reminder.kind not in STAFF_KINDS
 
 
+# "(status = claimed) IS TRUE" rather than "status = claimed": the planner cannot match it to
+# the partial index on claimed rows, and so finds the row by its primary key. Just after a
+# sweep has claimed a backlog, the table's statistics still see that index as nearly empty,
+# and the planner chose it, reading the whole backlog for every message marked.
 _MARK_SENDING_SQL = """
-UPDATE worksheets_reminder SET status = %(sending)s, lease_until = %(lease)s,
+UPDATE worksheets_reminder SET status = '{sending}', lease_until = {lease},
     attempts = attempts + 1
-WHERE id = %(id)s AND status = %(claimed)s {open_check}
+WHERE id = {id} AND (status = '{claimed}') IS TRUE {open_check}
 RETURNING {lock}
 """
+# The statements that mark a row "sending" on PostgreSQL, by whether they check and lock the
+# response; prepared on each connection at its first mark.
+_PREPARED_MARK = {True: "outbox_mark_sending_response", False: "outbox_mark_sending"}
+# The psycopg connections on which they are prepared.
+_MARKING_PREPARED: weakref.WeakSet = weakref.WeakSet()
+
+
+_OPEN_CHECK_SQL = """AND NOT EXISTS (SELECT 1 FROM worksheets_response r
+    WHERE r.id = worksheets_reminder.response_id AND r.status = '{submitted}')"""
+
+
+def _mark_sending_sql(*, locks: bool, postgres: bool, id: str, lease: str) -> str:
+    lock = f"pg_try_advisory_lock({LOCK_BASE} + response_id)" if postgres and locks else "TRUE"
+    return _MARK_SENDING_SQL.format(
+        sending=Status.SENDING,
+        claimed=Status.CLAIMED,
+        id=id,
+        lease=lease,
+        open_check=_OPEN_CHECK_SQL.format(submitted=Response.Status.SUBMITTED) if locks else "",
+        lock=lock,
+    )
+
+
+def _prepare_marking() -> None:
+    """Prepare the statements that mark a row "sending", once per PostgreSQL connection:
+    planning one (the table's dozen indexes, the open-response check) cost more than running
+    it, and it runs once per message. This is the connection's setup, as Django's own is (its
+    time zone): done on psycopg's connection beneath Django's, so not among a batch's queries,
+    which count one EXECUTE per message as they counted the statement itself."""
+    if connection.vendor != "postgresql":
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw in _MARKING_PREPARED:
+        return
+    with raw.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM pg_prepared_statements WHERE name = ANY(%s)",
+            [list(_PREPARED_MARK.values())],
+        )
+        prepared = {name for (name,) in cursor.fetchall()}
+        for locks, name in _PREPARED_MARK.items():
+            if name not in prepared:
+                sql = _mark_sending_sql(locks=locks, postgres=True, id="$1", lease="$2")
+                cursor.execute(f"PREPARE {name} (bigint, timestamptz) AS {sql}")
+    _MARKING_PREPARED.add(raw)
 
 
 def _mark_sending(reminder: Reminder, now: dt.datetime) -> bool:
     """Commit the row as "sending", if it is still claimed and its response still open. One
     statement; on PostgreSQL it also takes the response's advisory lock, which a submission
     waits for. Returns whether the message may go."""
-    postgres = connection.vendor == "postgresql"
-    lock = (
-        f"pg_try_advisory_lock({LOCK_BASE} + response_id)"
-        if postgres and _locks_responses(reminder)
-        else "TRUE"
-    )
-    open_check = (
-        ""
-        if not _locks_responses(reminder)
-        else "AND NOT EXISTS (SELECT 1 FROM worksheets_response r "
-        "WHERE r.id = worksheets_reminder.response_id AND r.status = %(submitted)s)"
-    )
-    sql = _MARK_SENDING_SQL.format(open_check=open_check, lock=lock)
+    locks = _locks_responses(reminder)
     adapt = connection.ops.adapt_datetimefield_value
-    params = {
-        "sending": Status.SENDING,
-        "claimed": Status.CLAIMED,
-        "submitted": Response.Status.SUBMITTED,
-        "lease": adapt(now + settings.OUTBOX_SENDING_LEASE),
-        "id": reminder.pk,
-    }
+    params = {"id": reminder.pk, "lease": adapt(now + settings.OUTBOX_SENDING_LEASE)}
+    if connection.vendor == "postgresql":
+        _prepare_marking()
+        sql = f"EXECUTE {_PREPARED_MARK[locks]}(%(id)s, %(lease)s)"
+    else:
+        sql = _mark_sending_sql(locks=locks, postgres=False, id="%(id)s", lease="%(lease)s")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()

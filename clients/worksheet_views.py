@@ -23,6 +23,7 @@ from worksheets.forms import (
     steps,
 )
 from worksheets.interdependence import partner_map
+from worksheets.models import Assignment, WorksheetItem
 from worksheets.responses import (
     ResponseClosed,
     save_draft,
@@ -43,8 +44,25 @@ def _open_response(request, response_id):
     if response.is_submitted:
         return response, redirect("portal:result", response_id=response.pk)
     if not response.assignment.is_active:
-        return response, render(request, "clients/closed.html", {"response": response}, status=410)
+        return response, _closed_page(request, response)
     return response, None
+
+
+def _closed_page(request, response):
+    """The worksheet was paused or closed: nothing more can be saved to it. What the partner
+    had just written comes back on the page, so that they can copy it rather than lose it."""
+    typed = []
+    if request.method == "POST":
+        for item in response.assignment.template.items.all():
+            text = request.POST.get(item.key, "").strip()
+            if item.kind == WorksheetItem.Kind.TEXT and text:
+                typed.append((item.prompt, text))
+    context = {
+        "response": response,
+        "paused": response.assignment.status == Assignment.Status.PAUSED,
+        "typed": typed,
+    }
+    return render(request, "clients/closed.html", context, status=410)
 
 
 def _step_number(raw, count: int) -> int:
@@ -126,9 +144,13 @@ def worksheet(request, response_id):
             item_keys={item.key for item in step.items},
             withheld={key for key in shareable if request.POST.get(f"share__{key}") != "on"},
         )
-    except ResponseClosed as closed:
-        messages.error(request, str(closed))
-        return redirect("portal:home")
+    except ResponseClosed:
+        # Handed in elsewhere, or paused or closed, since the page was opened.
+        response.refresh_from_db()
+        response.assignment.refresh_from_db()
+        if response.is_submitted:
+            return redirect("portal:result", response_id=response.pk)
+        return _closed_page(request, response)
     if action == "autosave":
         return HttpResponse(status=204)
     if action == "back":

@@ -82,7 +82,11 @@ def _check_open(response: Response) -> None:
     if response.is_submitted:
         raise ResponseClosed("This worksheet has already been submitted.")
     if not response.assignment.is_active:
-        raise ResponseClosed("Your counselor has closed this worksheet.")
+        raise ResponseClosed(
+            "Your counselor has paused this worksheet."
+            if response.assignment.status == Assignment.Status.PAUSED
+            else "Your counselor has closed this worksheet."
+        )
 
 
 def _lock_open_response(response_id: int, partner: Partner) -> Response:

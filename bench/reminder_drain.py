@@ -1,9 +1,11 @@
 """A backlog of due reminders drained end to end, as production sends them.
 
-Ours: 20,000 due invitations; one run of the real sweep task (as beat runs it), Redis, two
-real Celery worker processes, Django's SMTP backend, to a local SMTP server in a process of its
-own that records every message it receives. The clock runs from the sweep until every row is
-recorded as sent, and the server must have received each message exactly once.
+Ours: 20,000 due invitations; one run of the real sweep task (as beat runs it), Redis, the
+Celery worker as docker-compose.yml runs it in production (its command read from there, so its
+pool processes are production's) with the production settings (DEBUG off), Django's SMTP
+backend, to a local SMTP server in a process of its own that records every message it
+receives. The clock runs from the sweep until every row is recorded as sent, and the server
+must have received each message exactly once.
 
 The baseline is the mail alone: the same number of the same message sent by this process in a
 plain loop through one connection of the same SMTP backend, to the same server, in the same
@@ -22,19 +24,19 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from bench import seed
+from bench import seed, servers
 from worksheets import outbox
 from worksheets.models import Reminder
 from worksheets.tasks import SEND_BATCH_SIZE, sweep_due_reminders
 
 NAME = "reminder_drain_e2e"
 REMINDERS = 20_000
-WORKERS = 2
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 READY_TIMEOUT = 60
@@ -116,51 +118,47 @@ def mail_env(port: int) -> dict:
     }
 
 
+def worker_command() -> list[str]:
+    """The worker's command as docker-compose.yml runs it in production, read from there so
+    that the bench cannot drift from it."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    program, *argv = compose["services"]["worker"]["command"]
+    return [str(BIN / program), *argv]
+
+
+def worker_concurrency() -> int:
+    argv = worker_command()
+    return next(int(arg.split("=", 1)[1]) for arg in argv if arg.startswith("--concurrency="))
+
+
 @contextlib.contextmanager
-def running_workers(*, port: int, log_dir: Path):
-    env = {**os.environ, **mail_env(port), "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1"}
-    logs = [log_dir / f"drain-worker{number}.log" for number in range(1, WORKERS + 1)]
-    processes = []
+def running_worker(*, port: int, scratch: Path):
+    """Production's worker, with the production settings (DEBUG off), sending to `port`."""
+    env = servers.production_environment(
+        settings_module="therapy.settings", static_root=scratch / "static", **mail_env(port)
+    )
+    log = scratch / "drain-worker.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            worker_command(),
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
-        for number, log in enumerate(logs, start=1):
-            argv = [
-                str(BIN / "celery"),
-                "-A",
-                "therapy",
-                "worker",
-                "--concurrency=1",
-                "--pool=prefork",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel=INFO",
-                f"--hostname=drain{number}@%h",
-            ]
-            with log.open("wb") as output:
-                processes.append(
-                    subprocess.Popen(
-                        argv,
-                        cwd=ROOT,
-                        env=env,
-                        stdout=output,
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,
-                    )
-                )
-        for process, log in zip(processes, logs, strict=True):
-            wait_until(
-                lambda process=process, log=log: (
-                    b"ready" in log.read_bytes() or process.poll() is not None
-                ),
-                timeout=READY_TIMEOUT,
-                what=f"the worker logging to {log}",
-                interval=0.2,
-            )
-            if process.poll() is not None:
-                raise RuntimeError(f"A worker exited early; see {log}")
+        wait_until(
+            lambda: b"ready" in log.read_bytes() or process.poll() is not None,
+            timeout=READY_TIMEOUT,
+            what=f"the worker logging to {log}",
+            interval=0.2,
+        )
+        if process.poll() is not None:
+            raise RuntimeError(f"The worker exited early; see {log}")
         yield
     finally:
-        for process in processes:
-            stop(process)
+        stop(process)
 
 
 def sent_count() -> int:
@@ -225,7 +223,7 @@ def run(scratch: Path) -> tuple[dict, str]:
     record = scratch / "drain-received.jsonl"
     with smtp_server(record, scratch / "drain-smtp.log") as port:
         per_send, sample_ids = queries_per_send(port)
-        with running_workers(port=port, log_dir=scratch):
+        with running_worker(port=port, scratch=scratch):
             started = time.perf_counter()
             claimed = sweep_due_reminders()
             wait_until(
@@ -255,14 +253,17 @@ def run(scratch: Path) -> tuple[dict, str]:
         "queries": round(per_send, 2),
         "notes": (
             f"{REMINDERS:,} due invitations ({claimed:,} claimed by one sweep) through "
-            f"{WORKERS} Celery workers to a local SMTP server in its own process, counted "
-            "there (each exactly once); queries: per send, over one batch of "
+            f"production's Celery worker (--concurrency={worker_concurrency()}, as "
+            "docker-compose.yml runs it, production settings) to a local SMTP server in its "
+            "own process, counted there (each exactly once); queries: per send, over one "
+            "batch of "
             f"{SEND_BATCH_SIZE} sent in-process; baseline: the same message sent in a plain "
             "loop through one connection of the same SMTP backend to the same server"
         ),
     }
     line = (
-        f"{NAME}: {value:,.0f} sends/s ({WORKERS} workers, SMTP; plain-loop baseline "
-        f"{baseline:,.0f}/s, ratio {value / baseline:.2f}, {per_send:.2f} queries per send)"
+        f"{NAME}: {value:,.0f} sends/s (a worker of {worker_concurrency()} processes, SMTP; "
+        f"plain-loop baseline {baseline:,.0f}/s, ratio {value / baseline:.2f}, "
+        f"{per_send:.2f} queries per send)"
     )
     return result, line

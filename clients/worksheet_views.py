@@ -25,13 +25,19 @@ from worksheets.forms import (
 from worksheets.interdependence import partner_map
 from worksheets.models import Assignment, WorksheetItem
 from worksheets.responses import (
+    DraftChanged,
     ResponseClosed,
+    draft_version,
     save_draft,
     shared_item_keys,
     submit_response,
 )
 
 _ACTIONS = {"next", "back", "save", "review", "autosave"}
+DRAFT_CHANGED = (
+    "This worksheet was saved in another window or on another device since this page was "
+    "opened, so the answers here were not saved."
+)
 STALE_PAGE = (
     "This page was out of date, so its answers were not saved. Here is the worksheet as it "
     "is now; please check this part again."
@@ -135,14 +141,30 @@ def worksheet(request, response_id):
         messages.error(request, STALE_PAGE)
         return redirect("portal:worksheet", response_id=response.pk)
     shareable = shared_item_keys(response.assignment, step.items)
+    typed = draft_answers(request.POST, step.items)
     try:
-        save_draft(
+        saved = save_draft(
             response_id=response.pk,
             partner=request.partner,
-            answers=draft_answers(request.POST, step.items),
+            answers=typed,
             now=request.now,
             item_keys={item.key for item in step.items},
             withheld={key for key in shareable if request.POST.get(f"share__{key}") != "on"},
+            version=request.POST.get("draft_version"),
+        )
+    except DraftChanged:
+        if action == "autosave":
+            return HttpResponse(DRAFT_CHANGED, status=409, content_type="text/plain")
+        # What was typed here comes back, unsaved, on a page made from the newer draft: a
+        # second save keeps it, knowingly.
+        response.refresh_from_db()
+        form = AnswerForm(
+            items=step.items,
+            initial=initial_from_answers(typed, step.items),
+            first_number=step.first_number,
+        )
+        return _render_step(
+            request, response, form, sections, step, all_items, status=409, conflict=True
         )
     except ResponseClosed:
         # Handed in elsewhere, or paused or closed, since the page was opened.
@@ -152,7 +174,8 @@ def worksheet(request, response_id):
             return redirect("portal:result", response_id=response.pk)
         return _closed_page(request, response)
     if action == "autosave":
-        return HttpResponse(status=204)
+        # The page saves again from the draft it has just made.
+        return HttpResponse(status=204, headers={"X-Draft-Version": draft_version(saved)})
     if action == "back":
         return redirect(_step_url(response, step.number - 1))
     if action == "save":
@@ -168,7 +191,7 @@ def worksheet(request, response_id):
     return redirect("portal:review", response_id=response.pk)
 
 
-def _render_step(request, response, form, sections, step, all_items, status=200):
+def _render_step(request, response, form, sections, step, all_items, status=200, conflict=False):
     answered = sum(
         1 for item in all_items if response.answers.get(item.key) not in (None, "", [], {})
     )
@@ -187,6 +210,8 @@ def _render_step(request, response, form, sections, step, all_items, status=200)
         "now": request.now,
         # A follow-up shows the partner their own earlier answer it is about.
         "earlier_answer": earlier_answer_for(response),
+        "draft_version": draft_version(response),
+        "conflict": conflict,
     }
     return render(request, "clients/worksheet.html", context, status=status)
 

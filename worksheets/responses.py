@@ -27,6 +27,16 @@ class ResponseClosed(Exception):
     """The response can no longer be changed (submitted, or its assignment is not active)."""
 
 
+class DraftChanged(Exception):
+    """The draft was saved elsewhere (another tab, another device) since the page was made."""
+
+
+def draft_version(response: Response) -> str:
+    """What a page carries of the draft it was made from; a save from it checks that the
+    draft is still the same, so that an older page never overwrites newer answers."""
+    return response.updated_at.astimezone(dt.UTC).isoformat() if response.updated_at else ""
+
+
 def _scale_range(item: WorksheetItem) -> tuple[int, int]:
     kind = item.options.get("answer_kind", item.kind)
     if kind == WorksheetItem.Kind.AGREEMENT:
@@ -147,14 +157,18 @@ def save_draft(
     now: dt.datetime,
     item_keys: set[str] | None = None,
     withheld: set[str] | None = None,
+    version: str | None = None,
 ) -> Response:
     """Keep whatever the partner has entered so far, valid or not yet.
 
     With `item_keys`, only those items are replaced (one section of the worksheet); the rest
     of the draft stays as it was. `withheld` are the keys among them the partner chose not to
-    share.
+    share. With `version` (`draft_version` of the draft the page was made from), nothing is
+    saved, and DraftChanged is raised, if the draft was saved since from anywhere else.
     """
     response = _lock_open_response(response_id, partner)
+    if version is not None and version != draft_version(response):
+        raise DraftChanged
     if item_keys is None:
         response.answers = answers
     else:

@@ -104,3 +104,48 @@ def test_a_post_that_names_no_part_of_a_many_part_worksheet_saves_nothing(
     assert answer.status_code == 409
     response_a.refresh_from_db()
     assert response_a.answers == {}
+
+
+def test_an_older_tab_cannot_overwrite_what_another_tab_saved_since(
+    client, partner_a, response_a, parts
+):
+    """Two tabs of the same part. The first saves; the second, made before that save, is
+    refused (409 to an autosave, the page again with what was typed to a button) and saves
+    nothing, until it is made again from the newer draft."""
+    first = parts[0]
+    signed_in = portal_sign_in(client, partner_a)
+    url = f"/portal/worksheets/{response_a.pk}/?step=1"
+
+    def page_fields():
+        page = signed_in.get(url).content.decode()
+        version = re.search(r'name="draft_version" value="([^"]*)"', page).group(1)
+        return {**hidden_fields(page), "draft_version": version}
+
+    tab_one, tab_two = page_fields(), page_fields()
+    kept = answers_for(first, pick=0)
+    answer = signed_in.post(url, {**tab_one, **kept, "action": "autosave"})
+    assert answer.status_code == 204
+    tab_one["draft_version"] = answer["X-Draft-Version"]
+    assert signed_in.post(url, {**tab_one, **kept, "action": "autosave"}).status_code == 204
+
+    response_a.refresh_from_db()
+    saved = dict(response_a.answers)
+    older = answers_for(first, pick=1)
+    assert signed_in.post(url, {**tab_two, **older, "action": "autosave"}).status_code == 409
+    refused = signed_in.post(url, {**tab_two, **older, "action": "save"})
+    assert refused.status_code == 409
+    page = refused.content.decode()
+    assert "saved in another window or on another device" in page
+    # What tab two chose is on the page again, not lost.
+    key, value = next(iter(older.items()))
+    assert re.search(rf'name="{key}" value="{value}"[^>]*checked', page), key
+    response_a.refresh_from_db()
+    assert response_a.answers == saved
+
+    # Saving again from the page made of the newer draft keeps tab two's answers, knowingly.
+    version = re.search(r'name="draft_version" value="([^"]*)"', page).group(1)
+    again = {**hidden_fields(page), "draft_version": version}
+    assert signed_in.post(url, {**again, **older, "action": "save"}).status_code == 302
+    response_a.refresh_from_db()
+    assert response_a.answers != saved
+    assert form_data_from_answers(response_a.answers, first.items)[key] in (value, [value])

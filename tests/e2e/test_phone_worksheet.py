@@ -113,3 +113,28 @@ def test_autosave_never_says_saved_when_the_draft_was_not_kept(phone, invitation
     response.refresh_from_db()
     assert response.answers["note_for_counselor"] == "Kept."
     expect(note).to_have_value("Kept. Then more, typed after signing out.")
+
+
+def test_a_second_tab_cannot_autosave_over_what_the_first_saved(phone, invitation_link, partner_a):
+    page = phone
+    page.goto(invitation_link)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("link", name=re.compile("Start")).click()
+    page.wait_for_load_state("load")
+    worksheet_url = page.url
+    older = page.context.new_page()
+    older.goto(worksheet_url)
+    older.wait_for_load_state("load")
+
+    note = re.compile("anything you want your counselor to know")
+    page.get_by_label(note).press_sequentially("First tab, once.")
+    expect(page.locator("#autosave-status")).to_have_text("Draft saved.")
+    page.locator("#autosave-status").evaluate("node => { node.textContent = ''; }")
+    page.get_by_label(note).press_sequentially(" And again.")  # its own saves follow on
+    expect(page.locator("#autosave-status")).to_have_text("Draft saved.")
+
+    older.get_by_label(note).press_sequentially("Second tab, opened before.")
+    expect(older.locator("#autosave-status")).to_contain_text("saved in another window")
+    response = Response.objects.get(partner=partner_a)
+    assert response.answers["note_for_counselor"] == "First tab, once. And again."
+    expect(older.get_by_label(note)).to_have_value("Second tab, opened before.")

@@ -159,6 +159,11 @@ class Brief:
         return [(summary.partner, summary.map_points) for summary in self.partners]
 
     @property
+    def has_ratings(self) -> bool:
+        """Whether the counselor rated any homework shown: the key to "your rating" then."""
+        return any(done.engagement for p in self.partners for done in p.done)
+
+    @property
     def shared_by_question(self) -> list[tuple[str, list[tuple[str, str]]]]:
         """The shared written answers, question by question: [(question, [(name, answer)])]."""
         grouped: dict[str, list[tuple[str, str]]] = {}

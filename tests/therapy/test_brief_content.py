@@ -148,6 +148,16 @@ def test_the_brief_tells_homework_done_with_the_counselors_rating_missed_and_ope
     assert '<span class="missed">missed, due' in alex_row
     assert "open, due" in alex_row and "open, due" in sam_row
     assert "your rating" not in alex_row
+    assert "“Your rating”: your own rating of the homework." in page
+
+
+def test_the_key_to_ratings_is_given_only_when_some_homework_was_rated(client, maya, history):
+    from worksheets.models import Response
+
+    Response.objects.filter(assignment__couple=history).update(engagement=None)
+    login(client, maya)
+    page = _page(client, history)
+    assert "Picture of the partner" in page and "Your rating" not in page
 
 
 def test_the_brief_tells_how_close_each_partners_picture_of_the_other_was(maya, history):

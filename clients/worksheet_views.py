@@ -5,6 +5,8 @@ device; the explicit buttons work without JavaScript, and a small script also sa
 as the partner types.
 """
 
+import secrets
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -34,10 +36,12 @@ from worksheets.responses import (
 )
 
 _ACTIONS = {"next", "back", "save", "review", "autosave"}
+# What autosave shows for a save it could not make (clients/static/clients/autosave.js).
 DRAFT_CHANGED = (
-    "This worksheet was saved in another window or on another device since this page was "
-    "opened, so the answers here were not saved."
+    "Not saved: this worksheet was saved in another window or on another device since this "
+    "page was opened. Copy anything long, then reload the page."
 )
+STALE_PART = "Not saved: this page is out of date. Copy anything long, then reload the page."
 STALE_PAGE = (
     "This page was out of date, so its answers were not saved. Here is the worksheet as it "
     "is now; please check this part again."
@@ -137,7 +141,7 @@ def worksheet(request, response_id):
     step = posted_step(request, sections)
     if step is None:
         if action == "autosave":
-            return HttpResponse(STALE_PAGE, status=409, content_type="text/plain")
+            return HttpResponse(STALE_PART, status=409, content_type="text/plain")
         messages.error(request, STALE_PAGE)
         return redirect("portal:worksheet", response_id=response.pk)
     shareable = shared_item_keys(response.assignment, step.items)
@@ -151,13 +155,19 @@ def worksheet(request, response_id):
             item_keys={item.key for item in step.items},
             withheld={key for key in shareable if request.POST.get(f"share__{key}") != "on"},
             version=request.POST.get("draft_version"),
+            page=request.POST.get("page", "")[:32],
         )
     except DraftChanged:
         if action == "autosave":
             return HttpResponse(DRAFT_CHANGED, status=409, content_type="text/plain")
-        # What was typed here comes back, unsaved, on a page made from the newer draft: a
-        # second save keeps it, knowingly.
+        # What was typed here comes back, unsaved, with the choices to share or not that
+        # came with it, on a page made from the newer draft: a second save keeps it,
+        # knowingly.
         response.refresh_from_db()
+        response.withheld = sorted(
+            {key for key in response.withheld if key not in shareable}
+            | {key for key in shareable if request.POST.get(f"share__{key}") != "on"}
+        )
         form = AnswerForm(
             items=step.items,
             initial=initial_from_answers(typed, step.items),
@@ -211,6 +221,7 @@ def _render_step(request, response, form, sections, step, all_items, status=200,
         # A follow-up shows the partner their own earlier answer it is about.
         "earlier_answer": earlier_answer_for(response),
         "draft_version": draft_version(response),
+        "page_token": secrets.token_urlsafe(16),
         "conflict": conflict,
     }
     return render(request, "clients/worksheet.html", context, status=status)

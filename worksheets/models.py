@@ -244,6 +244,9 @@ class Response(models.Model):
     # occurrence is kept for the session for good. It is never settled again, so a pause that
     # begins or ends later changes nothing a partner has been shown (docs/safety.md).
     kept_for_session = models.BooleanField(default=False, editable=False)
+    # The page (a token each worksheet page is made with) that saved the draft last: a page
+    # may go on saving over its own saves, whatever became of the replies to them.
+    saved_from_page = models.CharField(max_length=32, blank=True, editable=False)
     # When the sweep first found this work overdue and told the practice's systems (the
     # "assignment.overdue" webhook event, worksheets.reminders.report_overdue_work): once.
     overdue_reported_at = models.DateTimeField(null=True, blank=True, editable=False)

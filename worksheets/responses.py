@@ -158,17 +158,23 @@ def save_draft(
     item_keys: set[str] | None = None,
     withheld: set[str] | None = None,
     version: str | None = None,
+    page: str = "",
 ) -> Response:
     """Keep whatever the partner has entered so far, valid or not yet.
 
     With `item_keys`, only those items are replaced (one section of the worksheet); the rest
     of the draft stays as it was. `withheld` are the keys among them the partner chose not to
-    share. With `version` (`draft_version` of the draft the page was made from), nothing is
-    saved, and DraftChanged is raised, if the draft was saved since from anywhere else.
+    share. With `version` (`draft_version` of the draft the page was made from) and `page`
+    (the page's own token), nothing is saved, and DraftChanged is raised, if another page
+    saved the draft since: another tab, another device. A page's saves over its own are
+    kept, and so is an answer that signals a safety concern, wherever it comes from.
     """
     response = _lock_open_response(response_id, partner)
-    if version is not None and version != draft_version(response):
-        raise DraftChanged
+    changed_elsewhere = version is not None and version != draft_version(response)
+    if changed_elsewhere and not (page and page == response.saved_from_page):
+        items = response.assignment.template.items.all()
+        if not any(item.signals_in(answers.get(item.key)) for item in items):
+            raise DraftChanged
     if item_keys is None:
         response.answers = answers
     else:
@@ -179,7 +185,8 @@ def save_draft(
         response.withheld = sorted(set(others) | withheld)
     response.status = Response.Status.DRAFT
     response.updated_at = now
-    response.save(update_fields=["answers", "withheld", "status", "updated_at"])
+    response.saved_from_page = page
+    response.save(update_fields=["answers", "withheld", "status", "updated_at", "saved_from_page"])
     raise_safety_signals(response, now=now)
     return response
 

@@ -53,6 +53,13 @@ def hidden_fields(page: str) -> dict:
     return dict(re.findall(r'<input type="hidden" name="(step|part)" value="([^"]*)"', page))
 
 
+def draft_fields(page: str) -> dict:
+    """What a page posts to say which part, which draft and which page it is."""
+    pattern = r'<input type="hidden" name="(draft_version|page)" value="([^"]*)"'
+    found = dict(re.findall(pattern, page))
+    return {**hidden_fields(page), **found}
+
+
 def test_a_later_autosave_of_the_same_page_stays_on_its_part(client, partner_a, response_a, parts):
     first, second = parts[0], parts[1]
     signed_in = portal_sign_in(client, partner_a)
@@ -117,16 +124,15 @@ def test_an_older_tab_cannot_overwrite_what_another_tab_saved_since(
     url = f"/portal/worksheets/{response_a.pk}/?step=1"
 
     def page_fields():
-        page = signed_in.get(url).content.decode()
-        version = re.search(r'name="draft_version" value="([^"]*)"', page).group(1)
-        return {**hidden_fields(page), "draft_version": version}
+        return draft_fields(signed_in.get(url).content.decode())
 
     tab_one, tab_two = page_fields(), page_fields()
     kept = answers_for(first, pick=0)
     answer = signed_in.post(url, {**tab_one, **kept, "action": "autosave"})
     assert answer.status_code == 204
-    tab_one["draft_version"] = answer["X-Draft-Version"]
+    # The page goes on saving over its own saves, whether or not it heard back from them.
     assert signed_in.post(url, {**tab_one, **kept, "action": "autosave"}).status_code == 204
+    assert signed_in.post(url, {**tab_one, **kept, "action": "save"}).status_code == 302
 
     response_a.refresh_from_db()
     saved = dict(response_a.answers)
@@ -143,9 +149,56 @@ def test_an_older_tab_cannot_overwrite_what_another_tab_saved_since(
     assert response_a.answers == saved
 
     # Saving again from the page made of the newer draft keeps tab two's answers, knowingly.
-    version = re.search(r'name="draft_version" value="([^"]*)"', page).group(1)
-    again = {**hidden_fields(page), "draft_version": version}
+    again = draft_fields(page)
     assert signed_in.post(url, {**again, **older, "action": "save"}).status_code == 302
     response_a.refresh_from_db()
     assert response_a.answers != saved
     assert form_data_from_answers(response_a.answers, first.items)[key] in (value, [value])
+
+
+def test_an_older_page_keeps_a_choice_not_to_share_on_the_page_it_comes_back_to(
+    client, partner_a, response_a, parts
+):
+    first = parts[0]
+    signed_in = portal_sign_in(client, partner_a)
+    url = f"/portal/worksheets/{response_a.pk}/?step=1"
+    shown = signed_in.get(url).content.decode()
+    tab_one, tab_two = draft_fields(shown), draft_fields(signed_in.get(url).content.decode())
+    shared = sorted(set(re.findall(r'name="(share__\w+)"', shown)))
+    assert shared, "the part has an answer the partner may keep back"
+    answers = answers_for(first, pick=0)
+    everything_shared = dict.fromkeys(shared, "on")
+    assert signed_in.post(url, {**tab_one, **answers, **everything_shared, "action": "save"})
+    refused = signed_in.post(url, {**tab_two, **answers, "action": "save"})  # nothing shared
+    assert refused.status_code == 409
+    page = refused.content.decode()
+    for name in shared:
+        box = re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0)
+        assert "checked" not in box, name
+
+
+def test_a_safety_answer_from_an_older_page_is_kept_and_raises_the_alert(
+    client, couple, library, maya, partner_a
+):
+    from therapy.models import Alert
+    from worksheets.assignments import assign_worksheet
+
+    now = timezone.now()
+    check = assign_worksheet(
+        couple=couple,
+        template=library.get(slug="safety-check"),
+        due_at=now + dt.timedelta(days=2),
+        assigned_by=maya,
+        now=now,
+        for_partner=partner_a,
+    ).responses.get()
+    signed_in = portal_sign_in(client, partner_a)
+    url = f"/portal/worksheets/{check.pk}/?step=1"
+    tab_one = draft_fields(signed_in.get(url).content.decode())
+    tab_two = draft_fields(signed_in.get(url).content.decode())
+    assert signed_in.post(url, {**tab_one, "felt_scared": "never", "action": "autosave"})
+    answer = signed_in.post(url, {**tab_two, "felt_scared": "often", "action": "autosave"})
+    assert answer.status_code == 204
+    check.refresh_from_db()
+    assert check.answers["felt_scared"] == "often"
+    assert Alert.objects.filter(kind=Alert.Kind.SAFETY, response=check).exists()

@@ -143,6 +143,7 @@ def messages_to(partner) -> list[str]:
 
 _NORMALISE = [
     (re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"'), 'name="csrfmiddlewaretoken"'),
+    (re.compile(r'name="page" value="[^"]+"'), 'name="page"'),
     (re.compile(r"/p/[A-Za-z0-9_\-]+/"), "/p/TOKEN/"),
     (re.compile(r"/unsubscribe/[^/\s]+/"), "/unsubscribe/TOKEN/"),
     (re.compile(r"/\d+/"), "/ID/"),

@@ -4,8 +4,8 @@
 // One save at a time: a change made while a save is on its way is sent after it, so an
 // older copy of the answers can never arrive last and overwrite a newer one. The form
 // carries its part's number and fingerprint, so the server saves to the part shown here, and
-// the version of the draft it was made from, so that a page left open in another tab cannot
-// overwrite what was saved since.
+// the version of the draft it was made from and a token of its own, so that a page left open
+// in another tab cannot overwrite what was saved since, while this page can go on saving.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-autosave]");
@@ -43,8 +43,8 @@
               "another window. Your answers are still on this page: copy anything long " +
               "before you leave it, then open your link again.");
         } else if (response.status === 409) {
-          say("Not saved: this worksheet was saved in another window or on another device " +
-              "since this page was opened. Copy anything long, then reload the page.");
+          // The server says why: saved elsewhere since, or a part that has changed.
+          return response.text().then(say);
         } else if (response.status === 410) {
           say("Not saved: your counselor has closed or paused this worksheet. Your answers " +
               "are still on this page.");
@@ -68,11 +68,5 @@
 
   form.addEventListener("input", later);
   form.addEventListener("change", later);
-  // A button press is the partner's own choice of what to keep, and may cross an autosave
-  // still on its way: it is not checked against the draft version, as autosaves are.
-  form.addEventListener("submit", function () {
-    window.clearTimeout(timer);
-    var version = form.querySelector("input[name=draft_version]");
-    if (version) { version.remove(); }
-  });
+
 })();

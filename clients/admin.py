@@ -386,7 +386,7 @@ class CoupleAdmin(ScopedAdmin):
         # Only this couple's alerts: the couple is already scoped to the user.
         alert = (
             couple.alerts.filter(pk=int(alert_id), acknowledged_at__isnull=True).first()
-            if alert_id.isdigit()
+            if alert_id.isascii() and alert_id.isdigit() and len(alert_id) <= 18
             else None
         )
         if alert is None:

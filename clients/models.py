@@ -29,8 +29,9 @@ class Couple(models.Model):
     # exactly as they do while an urgent safety alert is open (see therapy.access).
     individual_work_only = models.BooleanField(
         default=False,
-        help_text="Pause joint features: no side-by-side answers or comparisons in the portal. "
-        "Partners see what they see when shared answers are kept for the session.",
+        help_text="Pause joint features: work both partners hand in from now on shows no "
+        "side-by-side answers or comparisons in the portal, as when shared answers are kept for "
+        "the session, and stays so. What they were already shown stays as it was.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # When the couple was closed: the retention period runs from here (therapy/retention.py).

@@ -116,6 +116,8 @@ def test_the_apis_json_bodies_lose_their_nul_characters_too():
         ("worksheets/response", "submitted_at__year=99999"),
         ("therapy/alert", "created_at__year=99999999999999999999"),
         ("therapy/counselingsession", "starts_at__day=x"),
+        ("worksheets/response", "due_at__year=%C2%B2"),
+        ("worksheets/response", "due_at__year=" + "9" * 5000),
     ],
 )
 def test_a_date_filter_no_date_can_hold_is_explained_not_a_server_error(
@@ -129,7 +131,17 @@ def test_a_date_filter_no_date_can_hold_is_explained_not_a_server_error(
     assert f'href="/admin/{path}/"' in page
 
 
-def test_a_date_filter_in_range_still_filters(client, maya, couple):
+@pytest.mark.parametrize("query", ["starts_at__year=2030", "starts_at__year__in=2029,2030"])
+def test_a_date_filter_in_range_still_filters(client, maya, couple, query):
     login(client, maya)
-    answer = client.get("/admin/therapy/counselingsession/?starts_at__year=2030")
+    answer = client.get(f"/admin/therapy/counselingsession/?{query}")
     assert answer.status_code == 200 and "Filters not understood" not in answer.content.decode()
+
+
+@pytest.mark.parametrize("alert_id", ["²", "9" * 5000, "-1", ""])
+def test_acknowledging_an_alert_id_no_alert_has_is_not_a_server_error(
+    client, maya, couple, alert_id
+):
+    login(client, maya)
+    url = reverse("admin:clients_couple_overview", args=[couple.pk])
+    assert client.post(url, {"acknowledge": alert_id}).status_code in {200, 302, 400}

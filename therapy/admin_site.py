@@ -322,7 +322,12 @@ def _date_parts_in_range(query) -> bool:
             if part not in _DATE_PARTS:
                 continue
             low, high = _DATE_PARTS[part]
-            if not all(v.isdigit() and low <= int(v) <= high for v in values):
+            numbers = [n for v in values for n in (v.split(",") if name.endswith("__in") else [v])]
+            # isascii: isdigit also takes "²", which int() refuses; a year has 4 digits.
+            if not all(
+                n.isascii() and n.isdigit() and len(n) <= 4 and low <= int(n) <= high
+                for n in numbers
+            ):
                 return False
     return True
 

@@ -357,6 +357,10 @@ class CoupleDetail:
         return [(pattern, open_for.get(pattern.subject)) for pattern in self.patterns]
 
     @property
+    def has_open_pattern_alerts(self) -> bool:
+        return any(alert for _, alert in self.pattern_rows)
+
+    @property
     def other_alerts(self) -> list[Alert]:
         """The open alerts neither urgent nor told under the patterns that hold now."""
         holding = {pattern.subject for pattern in self.patterns}

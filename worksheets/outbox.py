@@ -32,7 +32,6 @@ import datetime as dt
 import logging
 import random
 import time
-import weakref
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -414,12 +413,6 @@ UPDATE worksheets_reminder SET status = '{sending}', lease_until = {lease},
 WHERE id = {id} AND (status = '{claimed}') IS TRUE {open_check}
 RETURNING {lock}
 """
-# The statements that mark a row "sending" on PostgreSQL, by whether they check and lock the
-# response; prepared on each connection at its first mark.
-_PREPARED_MARK = {True: "outbox_mark_sending_response", False: "outbox_mark_sending"}
-# The psycopg connections on which they are prepared.
-_MARKING_PREPARED: weakref.WeakSet = weakref.WeakSet()
-
 
 _OPEN_CHECK_SQL = """AND NOT EXISTS (SELECT 1 FROM worksheets_response r
     WHERE r.id = worksheets_reminder.response_id AND r.status = '{submitted}')"""
@@ -437,31 +430,6 @@ def _mark_sending_sql(*, locks: bool, postgres: bool, id: str, lease: str) -> st
     )
 
 
-def _prepare_marking() -> None:
-    """Prepare the statements that mark a row "sending", once per PostgreSQL connection:
-    planning one (the table's dozen indexes, the open-response check) cost more than running
-    it, and it runs once per message. This is the connection's setup, as Django's own is (its
-    time zone): done on psycopg's connection beneath Django's, so not among a batch's queries,
-    which count one EXECUTE per message as they counted the statement itself."""
-    if connection.vendor != "postgresql":
-        return
-    connection.ensure_connection()
-    raw = connection.connection
-    if raw in _MARKING_PREPARED:
-        return
-    with raw.cursor() as cursor:
-        cursor.execute(
-            "SELECT name FROM pg_prepared_statements WHERE name = ANY(%s)",
-            [list(_PREPARED_MARK.values())],
-        )
-        prepared = {name for (name,) in cursor.fetchall()}
-        for locks, name in _PREPARED_MARK.items():
-            if name not in prepared:
-                sql = _mark_sending_sql(locks=locks, postgres=True, id="$1", lease="$2")
-                cursor.execute(f"PREPARE {name} (bigint, timestamptz) AS {sql}")
-    _MARKING_PREPARED.add(raw)
-
-
 def _mark_sending(reminder: Reminder, now: dt.datetime) -> bool:
     """Commit the row as "sending", if it is still claimed and its response still open. One
     statement; on PostgreSQL it also takes the response's advisory lock, which a submission
@@ -469,11 +437,8 @@ def _mark_sending(reminder: Reminder, now: dt.datetime) -> bool:
     locks = _locks_responses(reminder)
     adapt = connection.ops.adapt_datetimefield_value
     params = {"id": reminder.pk, "lease": adapt(now + settings.OUTBOX_SENDING_LEASE)}
-    if connection.vendor == "postgresql":
-        _prepare_marking()
-        sql = f"EXECUTE {_PREPARED_MARK[locks]}(%(id)s, %(lease)s)"
-    else:
-        sql = _mark_sending_sql(locks=locks, postgres=False, id="%(id)s", lease="%(lease)s")
+    postgres = connection.vendor == "postgresql"
+    sql = _mark_sending_sql(locks=locks, postgres=postgres, id="%(id)s", lease="%(lease)s")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()

@@ -146,14 +146,15 @@ def worksheet(request, response_id):
         return redirect("portal:worksheet", response_id=response.pk)
     shareable = shared_item_keys(response.assignment, step.items)
     typed = draft_answers(request.POST, step.items)
+    withheld = {key for key in shareable if request.POST.get(f"share__{key}") != "on"}
     try:
-        saved = save_draft(
+        save_draft(
             response_id=response.pk,
             partner=request.partner,
             answers=typed,
             now=request.now,
             item_keys={item.key for item in step.items},
-            withheld={key for key in shareable if request.POST.get(f"share__{key}") != "on"},
+            withheld=withheld,
             version=request.POST.get("draft_version"),
             page=request.POST.get("page", "")[:32],
         )
@@ -165,8 +166,7 @@ def worksheet(request, response_id):
         # knowingly.
         response.refresh_from_db()
         response.withheld = sorted(
-            {key for key in response.withheld if key not in shareable}
-            | {key for key in shareable if request.POST.get(f"share__{key}") != "on"}
+            {key for key in response.withheld if key not in shareable} | withheld
         )
         form = AnswerForm(
             items=step.items,
@@ -184,8 +184,7 @@ def worksheet(request, response_id):
             return redirect("portal:result", response_id=response.pk)
         return _closed_page(request, response)
     if action == "autosave":
-        # The page saves again from the draft it has just made.
-        return HttpResponse(status=204, headers={"X-Draft-Version": draft_version(saved)})
+        return HttpResponse(status=204)
     if action == "back":
         return redirect(_step_url(response, step.number - 1))
     if action == "save":

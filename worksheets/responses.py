@@ -171,15 +171,15 @@ def save_draft(
     """
     response = _lock_open_response(response_id, partner)
     changed_elsewhere = version is not None and version != draft_version(response)
-    if changed_elsewhere and not (page and page == response.saved_from_page):
-        items = response.assignment.template.items.all()
-        if not any(item.signals_in(answers.get(item.key)) for item in items):
-            raise DraftChanged
+    from_another_page = changed_elsewhere and not (page and page == response.saved_from_page)
     if item_keys is None:
         response.answers = answers
     else:
         kept = {key: value for key, value in response.answers.items() if key not in item_keys}
         response.answers = {**kept, **answers}
+    # A safety answer posted from any page is kept, and raises its alert below.
+    if from_another_page and not set(signalled_item_keys(response)) & answers.keys():
+        raise DraftChanged
     if withheld is not None:
         others = [key for key in response.withheld if item_keys is None or key not in item_keys]
         response.withheld = sorted(set(others) | withheld)

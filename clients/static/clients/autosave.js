@@ -33,10 +33,6 @@
     })
       .then(function (response) {
         if (response.status === 204) {
-          // The next save is checked against the draft this one made (another tab's
-          // older page is refused rather than overwriting it).
-          var version = form.querySelector("input[name=draft_version]");
-          if (version) { version.value = response.headers.get("X-Draft-Version") || ""; }
           say("Draft saved.");
         } else if (response.type === "opaqueredirect") {
           say("Not saved: you are signed out here, or this worksheet was handed in in " +
@@ -68,5 +64,4 @@
 
   form.addEventListener("input", later);
   form.addEventListener("change", later);
-
 })();
